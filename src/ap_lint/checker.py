@@ -1,0 +1,188 @@
+"""The check: discover → load → validate → index → evaluate → waive → locate.
+
+``run_check`` returns a ``CheckResult``; it never prints. Each stage is its own
+module; this one only wires them together.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+from ap_lint.engine import EvaluationContext, Evaluator
+from ap_lint.findings import Finding, parse_path
+from ap_lint.loader import MAX_FILE_BYTES, compose_positions, locate
+from ap_lint.pack import Pack, find_pack, load_pack
+from ap_lint.register import Record, Register, SourceFile, discover, read_source, value_at
+from ap_lint.rules import Rule, RuleCompiler
+from ap_lint.validate import SchemaValidator
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """What to check and how; the CLI builds this from its options."""
+
+    root: Path
+    today: str
+    pack_dir: Path | None = None
+    max_file_bytes: int = MAX_FILE_BYTES
+
+
+@dataclass
+class CheckResult:
+    """Everything a reporter needs: located, sorted findings and what was checked."""
+
+    root: Path
+    today: str
+    findings: list[Finding]
+    rules: list[Rule]
+    pack: Pack
+    records: list[Record] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error" and not f.is_waived]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "warning" and not f.is_waived]
+
+    @property
+    def waived(self) -> list[Finding]:
+        return [f for f in self.findings if f.is_waived]
+
+    def counts_by_kind(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for record in self.records:
+            counts[record.kind] = counts.get(record.kind, 0) + 1
+        return counts
+
+
+@dataclass
+class Checker:
+    """A loaded pack, ready to check registers."""
+
+    pack: Pack
+    rules: list[Rule]
+    compiler: RuleCompiler
+    validator: SchemaValidator
+
+    @classmethod
+    def for_root(cls, root: Path, pack_dir: Path | None = None) -> "Checker":
+        pack = load_pack(find_pack(root, pack_dir))
+        return cls.from_pack(pack)
+
+    @classmethod
+    def from_pack(cls, pack: Pack) -> "Checker":
+        compiler = RuleCompiler(pack)
+        return cls(pack, compiler.compile_all(), compiler, SchemaValidator(pack.schemas))
+
+    def load(self, sources: Iterable[SourceFile], max_bytes: int = MAX_FILE_BYTES) -> list[Record]:
+        """Read, load and validate the structure of every source file."""
+        records = []
+        for source in sources:
+            record = read_source(source, max_bytes)
+            self.validate(record)
+            records.append(record)
+        return records
+
+    def validate(self, record: Record) -> None:
+        if record.data is None:
+            return
+        kind = self.pack.kinds[record.kind]
+        if isinstance(record.data.get(kind.id_field), str):
+            record.id = record.data[kind.id_field]
+        found = self.validator.findings(record.kind, record.file, record.id, record.data)
+        if found:
+            record.valid = False
+            record.problems.extend(found)
+
+    def check(self, options: CheckOptions) -> CheckResult:
+        sources, problems = discover(options.root, self.pack)
+        records = self.load(sources, options.max_file_bytes)
+        paths = {s.display: s.path for s in sources}
+        return self.evaluate(options.root, options.today, records, problems, lambda file: _read_text(paths.get(file)))
+
+    def evaluate(self, root: Path, today: str, records: list[Record], problems: list[Finding],
+                 text_of: Callable[[str], str | None]) -> CheckResult:
+        """Index the loaded records, evaluate every rule, apply waivers and locate the findings."""
+        register = Register(self.pack, records)
+        findings = list(problems)
+        findings.extend(self._missing_kinds(register))
+        for record in records:
+            findings.extend(dataclasses.replace(p, record=record.id) for p in record.problems)
+        evaluator = Evaluator(self.compiler, self.rules, EvaluationContext(
+            today=today, settings=self.pack.settings, rule_ids=[r.id for r in self.rules]))
+        findings.extend(evaluator.evaluate(register))
+        findings = apply_waivers(findings, register, self.pack, self.rules, today)
+        located = locate_findings(findings, text_of, {r.file: r.line_offset for r in records})
+        return CheckResult(root, today, located, self.rules, self.pack, records)
+
+    def _missing_kinds(self, register: Register) -> list[Finding]:
+        found = []
+        for kind in self.pack.kinds.values():
+            if kind.required and kind.single and not register.by_kind.get(kind.name) and not kind.from_pack:
+                found.append(Finding(file=kind.files, line=1, column=1, rule="record-missing", severity="error",
+                                     message=f"The register has no {kind.title} record: create {kind.files}."))
+        return found
+
+
+def apply_waivers(findings: list[Finding], register: Register, pack: Pack, rules: list[Rule],
+                  today: str) -> list[Finding]:
+    """Turn findings covered by an approved, unexpired waiver into waived notes."""
+    spec = pack.waivers
+    if spec is None:
+        return findings
+    active: dict[tuple[Any, Any], str] = {}
+    for waiver in register.by_kind.get(spec.kind, []):
+        if not waiver.valid:
+            continue
+        data = waiver.data
+        approved = value_at(data, parse_path(spec.approved_on))
+        expires = value_at(data, parse_path(spec.expires_on))
+        if isinstance(approved, str) and isinstance(expires, str) and approved <= today <= expires:
+            key = (value_at(data, parse_path(spec.rule)), value_at(data, parse_path(spec.record)))
+            active[key] = waiver.id
+    if not active:
+        return findings
+    waivable = {rule.id for rule in rules if rule.waivable}
+    return [
+        dataclasses.replace(f, waived_by=active[(f.rule, f.record)])
+        if f.rule in waivable and (f.rule, f.record) in active else f
+        for f in findings
+    ]
+
+
+def _read_text(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        return path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def locate_findings(findings: list[Finding], text_of: Callable[[str], str | None],
+                    offsets: dict[str, int]) -> list[Finding]:
+    """Give every unlocated finding its line and column, reading only the files that have findings."""
+    by_file: dict[str, list[Finding]] = {}
+    located: list[Finding] = []
+    for finding in findings:
+        (by_file.setdefault(finding.file, []) if finding.line == 0 else located).append(finding)
+    taken = {(f.file, f.line, f.column) for f in located}
+    for file, pending in by_file.items():
+        text = text_of(file)
+        offset = offsets.get(file, 0)
+        if text is not None and offset:
+            text = text.split("\n---", 1)[0].partition("\n")[2]
+        root = compose_positions(text) if text is not None else None
+        for finding in pending:
+            line, column = locate(root, finding.path)
+            line += offset
+            if finding.rule == "schema" and (file, line, column) in taken:
+                continue  # the loader already reported this value (a trap such as 2026-02-30)
+            located.append(dataclasses.replace(finding, line=line, column=column))
+    return sorted(located, key=lambda f: (f.file, f.line, f.column, f.rule, f.message))

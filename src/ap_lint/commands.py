@@ -1,0 +1,97 @@
+"""Sub-commands that read the policy pack: explain, coverage, test-rules, docs."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ap_lint.checker import Checker
+from ap_lint.cli import EXIT_FAILURE, EXIT_FINDINGS, EXIT_OK, PACK_OPTION, cli
+from ap_lint.examples import ExampleRunner
+from ap_lint.fsutil import write_atomic
+from ap_lint.pack import find_pack, load_pack
+from ap_lint.register import find_register_root
+from ap_lint.ruledocs import coverage, explain, rules_markdown
+
+
+def _checker(pack_dir: Path | None) -> Checker:
+    root = find_register_root(Path.cwd()) or Path.cwd()
+    return Checker.from_pack(load_pack(find_pack(root, pack_dir)))
+
+
+@cli.command(name="explain")
+@click.argument("rule_id")
+@PACK_OPTION
+def explain_command(rule_id: str, pack_dir: Path | None) -> None:
+    """Explain RULE_ID: what it requires, the policy clause, why, and its examples."""
+    checker = _checker(pack_dir)
+    text = explain(checker.pack, checker.rules, rule_id)
+    if text is None:
+        known = ", ".join(sorted(r.id for r in checker.rules))
+        raise click.UsageError(f"There is no rule '{rule_id}'. Rules: {known}.")
+    click.echo(text, nl=False)
+
+
+@cli.command(name="coverage")
+@PACK_OPTION
+def coverage_command(pack_dir: Path | None) -> None:
+    """List each policy clause with the rules that enforce it; fail if one is uncovered."""
+    checker = _checker(pack_dir)
+    table = coverage(checker.pack, checker.rules)
+    uncovered = [row for row in table if not row.covered and not row.not_checkable]
+    for row in table:
+        if row.covered:
+            schema = f" (and the schema: {', '.join(row.schema_fields)})" if row.schema_fields else ""
+            click.echo(f"{row.clause}: covered by {', '.join(row.rules)}{schema}")
+        elif row.not_checkable:
+            click.echo(f"{row.clause}: not machine-checkable: {' '.join(row.not_checkable.split())}")
+        else:
+            click.echo(f"{row.clause}: NOT COVERED: add a rule with clause: {row.clause}")
+    covered = sum(1 for row in table if row.covered)
+    click.echo(f"{covered} of {len(table)} clauses covered, {len(table) - covered - len(uncovered)} not "
+               f"machine-checkable, {len(uncovered)} uncovered.")
+    sys.exit(EXIT_FINDINGS if uncovered else EXIT_OK)
+
+
+@cli.command(name="test-rules")
+@click.option("--rule", "only", multiple=True, help="Test only this rule (repeatable).")
+@PACK_OPTION
+def test_rules_command(only: tuple[str, ...], pack_dir: Path | None) -> None:
+    """Run every rule's passing and failing examples against the example register."""
+    checker = _checker(pack_dir)
+    rules = [r for r in checker.rules if not only or r.id in only]
+    if only and len(rules) != len(set(only)):
+        missing = set(only) - {r.id for r in rules}
+        raise click.UsageError(f"No such rule: {', '.join(sorted(missing))}.")
+    outcomes = ExampleRunner(checker).run(rules)
+    failed = [o for o in outcomes if not o.passed]
+    for outcome in outcomes:
+        mark = "ok  " if outcome.passed else "FAIL"
+        click.echo(f"{mark} {outcome.rule.id} [{outcome.expect}] {outcome.name}: {outcome.detail}")
+    click.echo(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")
+    sys.exit(EXIT_FINDINGS if failed else EXIT_OK)
+
+
+@cli.command(name="docs")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("docs/rules.md"),
+              show_default=True, help="Where to write the rule reference.")
+@click.option("--check", "check_only", is_flag=True, help="Do not write; fail if the file is out of date.")
+@PACK_OPTION
+def docs_command(output: Path, check_only: bool, pack_dir: Path | None) -> None:
+    """Write the rule reference (docs/rules.md) from the rule files."""
+    checker = _checker(pack_dir)
+    text = rules_markdown(checker.pack, checker.rules)
+    if check_only:
+        current = output.read_text("utf-8") if output.is_file() else ""
+        if current != text:
+            click.echo(f"{output} is out of date: run `ap-lint docs`.", err=True)
+            sys.exit(EXIT_FINDINGS)
+        click.echo(f"{output} is up to date.")
+        return
+    write_atomic(output, text)
+    click.echo(f"Wrote {output}.")
+
+
+__all__ = ["EXIT_FAILURE"]

@@ -1,0 +1,143 @@
+"""Evaluate compiled rules over an indexed register.
+
+For each record of a kind, the engine builds one context (the record, its
+relations, the single records, settings, today) and evaluates every rule of
+that kind against it. Findings come back unlocated (line 0): the checker
+locates only the files that have findings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any, Iterable, Iterator
+
+from ap_lint.expressions import EvaluationError, Template
+from ap_lint.findings import Finding, JsonPath, format_path, parse_path
+from ap_lint.loader import iter_text_values
+from ap_lint.register import Record, Register
+from ap_lint.rules import Rule, RuleCompiler
+
+RULE_ERROR = "rule-error"
+
+
+@dataclass(frozen=True)
+class EvaluationContext:
+    """What every rule sees besides its own record."""
+
+    today: str
+    settings: dict[str, Any]
+    rule_ids: list[str]
+
+
+class Evaluator:
+    """Runs one pack's rules over a register."""
+
+    def __init__(self, compiler: RuleCompiler, rules: list[Rule], context: EvaluationContext) -> None:
+        self.compiler = compiler
+        self.pack = compiler.pack
+        self.context = context
+        self.rules_by_kind: dict[str, list[Rule]] = {}
+        for rule in rules:
+            if rule.history is None:
+                self.rules_by_kind.setdefault(rule.kind, []).append(rule)
+
+    def evaluate(self, register: Register, records: Iterable[Record] | None = None) -> list[Finding]:
+        singles = {name: register.single(spec) for name, spec in self.pack.kinds.items() if spec.single}
+        findings: list[Finding] = []
+        for record in records if records is not None else register.records:
+            if not record.valid or record.kind not in self.rules_by_kind:
+                continue
+            findings.extend(self.evaluate_record(register, record, singles))
+        return findings
+
+    def record_variables(self, register: Register, record: Record, singles: dict[str, Any]) -> tuple[
+            dict[str, Any], bool]:
+        """The rule context of one record, and whether every related record is structurally valid."""
+        path = PurePosixPath(record.file)
+        variables: dict[str, Any] = {
+            "record": record.data,
+            "file": {"path": record.file, "folder": path.parent.name, "stem": path.stem, "id": record.id},
+            "settings": self.context.settings,
+            "today": self.context.today,
+            "rule_ids": self.context.rule_ids,
+            **singles,
+        }
+        all_valid = True
+        for relation in self.pack.relations.get(record.kind, []):
+            value, members = register.related(record, relation)
+            variables[relation.name] = value
+            all_valid = all_valid and all(member.valid for member in members)
+        return variables, all_valid
+
+    def evaluate_record(self, register: Register, record: Record, singles: dict[str, Any]) -> list[Finding]:
+        variables, related_valid = self.record_variables(register, record, singles)
+        findings: list[Finding] = []
+        for rule in self.rules_by_kind[record.kind]:
+            try:
+                findings.extend(self._apply(rule, record, variables))
+            except EvaluationError as error:
+                if related_valid:
+                    findings.append(self._finding(
+                        rule, record, (), f"Rule '{rule.id}' could not be checked on this record ({error}). "
+                                          "Check the fields it reads, or report the rule to its owners.",
+                        rule_id=RULE_ERROR))
+        return findings
+
+    def _apply(self, rule: Rule, record: Record, variables: dict[str, Any]) -> Iterator[Finding]:
+        environment_plain = None
+        if rule.when is not None or rule.for_each is not None:
+            environment_plain = self._activation(rule, variables, "plain")
+        if rule.when is not None and not rule.when.holds(environment_plain):
+            return
+        if rule.scan is not None:
+            yield from self._scan(rule, record, variables)
+            return
+        assert rule.assertion is not None
+        if rule.for_each is None:
+            activation = self._activation(rule, variables, "plain")
+            if not rule.assertion.holds(activation):
+                yield self._failed(rule, record, activation)
+            return
+        items = rule.for_each.evaluate(environment_plain)
+        if not isinstance(items, list):
+            raise EvaluationError(f"for_each gave {type(items).__name__}, not a list")
+        for index, item in enumerate(items):
+            activation = self._activation(rule, {**variables, "item": item, "index": index}, "loop")
+            if not rule.assertion.holds(activation):
+                yield self._failed(rule, record, activation)
+
+    def _activation(self, rule: Rule, variables: dict[str, Any], mode: str) -> Any:
+        return self.compiler.environment(rule.kind, mode).activation(variables)
+
+    def _failed(self, rule: Rule, record: Record, activation: Any) -> Finding:
+        return self._finding(rule, record, self._path(rule.at, activation), self._render(rule.message, activation))
+
+    def _scan(self, rule: Rule, record: Record, variables: dict[str, Any]) -> Iterator[Finding]:
+        scan = rule.scan
+        assert scan is not None
+        for path, text in iter_text_values(record.data):
+            if scan.skip_paths and any(p.match(format_path(path)) for p in scan.skip_paths):
+                continue
+            for match in scan.pattern.finditer(text):
+                found = match.group(0)
+                if scan.check is not None and not scan.check.valid(found):
+                    continue
+                masked = found[:2] + "…" if len(found) > 4 else "…"
+                activation = self._activation(rule, {**variables, "match": masked,
+                                                     "path": format_path(path)}, "scan")
+                yield self._finding(rule, record, path, self._render(rule.message, activation))
+                break
+
+    @staticmethod
+    def _render(template: Template | None, activation: Any) -> str:
+        return template.render(activation) if template is not None else ""
+
+    @staticmethod
+    def _path(template: Template | None, activation: Any) -> JsonPath:
+        return parse_path(template.render(activation)) if template is not None else ()
+
+    @staticmethod
+    def _finding(rule: Rule, record: Record, path: JsonPath, message: str, rule_id: str | None = None) -> Finding:
+        return Finding(file=record.file, line=0, column=0, rule=rule_id or rule.id, severity=rule.severity,
+                       message=message, clause=rule.clause, path=path, record=record.id)

@@ -1,0 +1,196 @@
+"""Rule examples: every rule documents a passing and a failing edit of the example register.
+
+``run_examples`` applies each example's edits to an in-memory copy of the
+pack's example register, checks it, and says whether the rule behaved as its
+file says: no finding of the rule on the subject for ``pass``; a finding with
+the rule's id, clause and the expected location for ``fail``.
+"""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ap_lint.checker import Checker
+from ap_lint.errors import PolicyPackError
+from ap_lint.findings import Finding, format_path, parse_path
+from ap_lint.register import RECORDS_DIR, Record, SourceFile, discover, record_from_bytes
+from ap_lint.rules import Rule
+
+
+@dataclass(frozen=True)
+class ExampleOutcome:
+    """How one example of one rule behaved."""
+
+    rule: Rule
+    index: int
+    name: str
+    expect: str
+    passed: bool
+    detail: str
+    findings: tuple[Finding, ...] = ()
+
+
+def set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set a dotted path (``a.b[0].c``), creating mappings on the way."""
+    parts = parse_path(dotted)
+    target: Any = data
+    for part, following in zip(parts, parts[1:]):
+        if isinstance(part, int):
+            target = target[part]
+        else:
+            if not isinstance(target.get(part), (dict, list)):
+                target[part] = [] if isinstance(following, int) else {}
+            target = target[part]
+    last = parts[-1]
+    if isinstance(last, int) and isinstance(target, list) and last == len(target):
+        target.append(value)
+    else:
+        target[last] = value
+
+
+def unset_path(data: dict[str, Any], dotted: str) -> None:
+    parts = parse_path(dotted)
+    target: Any = data
+    for part in parts[:-1]:
+        target = target[part]
+    if isinstance(target, list):
+        del target[parts[-1]]  # type: ignore[arg-type]
+    else:
+        target.pop(parts[-1], None)
+
+
+class ExampleRunner:
+    """Checks rule examples against the pack's example register."""
+
+    def __init__(self, checker: Checker) -> None:
+        self.checker = checker
+        pack = checker.pack
+        if not pack.examples_register:
+            raise PolicyPackError("rules/pack.yaml names no examples register (examples.register)",
+                                  file="rules/pack.yaml")
+        self.root = pack.root / pack.examples_register
+        if not (self.root / RECORDS_DIR).is_dir():
+            raise PolicyPackError(f"the examples register {pack.examples_register} has no records/ folder",
+                                  file="rules/pack.yaml")
+        sources, problems = discover(self.root, pack)
+        if problems:
+            raise PolicyPackError(f"the examples register has a misplaced file: {problems[0].file}",
+                                  file=pack.examples_register)
+        self.sources = {self._key(s.display): s for s in sources}
+        self.base: dict[str, Any] = {}
+        for key, source in self.sources.items():
+            if source.front_matter:
+                continue
+            self.base[key] = yaml.safe_load(source.path.read_text("utf-8"))
+
+    @staticmethod
+    def _key(display: str) -> str:
+        """``records/placements/x/y.yaml`` -> ``placements/x/y``."""
+        text = display[len(RECORDS_DIR) + 1:] if display.startswith(RECORDS_DIR + "/") else display
+        return text[:-5] if text.endswith(".yaml") else text
+
+    def run(self, rules: list[Rule]) -> list[ExampleOutcome]:
+        outcomes = []
+        for rule in rules:
+            if rule.history is not None:
+                continue  # history examples need a git repository; tests/ runs them
+            for index, example in enumerate(rule.examples):
+                outcomes.append(self.run_one(rule, index, example))
+        return outcomes
+
+    def register_for(self, example: dict[str, Any]) -> dict[str, Any]:
+        data = copy.deepcopy(self.base)
+        for key, change in (example.get("edit") or {}).items():
+            if key not in data:
+                raise PolicyPackError(f"example '{example['name']}' edits {key}, which the examples register "
+                                      "does not have")
+            if change.get("delete"):
+                del data[key]
+                continue
+            for dotted in change.get("unset", []):
+                unset_path(data[key], dotted)
+            for dotted, value in (change.get("set") or {}).items():
+                set_path(data[key], dotted, value)
+        for key, record in (example.get("create") or {}).items():
+            data[key] = copy.deepcopy(record)
+        return data
+
+    def run_one(self, rule: Rule, index: int, example: dict[str, Any]) -> ExampleOutcome:
+        data = self.register_for(example)
+        subject = example.get("subject") or next(iter({**(example.get("edit") or {}),
+                                                       **(example.get("create") or {})}), None)
+        texts: dict[str, str] = {}
+        records: list[Record] = []
+        sources: list[SourceFile] = []
+        for key, source in self.sources.items():
+            if source.front_matter:
+                records.append(self.checker.load([source])[0])
+                sources.append(source)
+        for key, record_data in data.items():
+            display = f"{RECORDS_DIR}/{key}.yaml"
+            kind = self.sources[key].kind if key in self.sources else self._kind_of(display)
+            source = SourceFile(kind, Path(display), display)
+            text = yaml.safe_dump(record_data, sort_keys=False, allow_unicode=True)
+            texts[display] = text
+            record = record_from_bytes(source, text.encode("utf-8"), 1 << 20)
+            self.checker.validate(record)
+            records.append(record)
+        today = example.get("today") or self.checker.pack.examples_today or "2026-01-01"
+        findings = self._check(records, today, texts)
+        subject_file = f"{RECORDS_DIR}/{subject}.yaml" if subject else None
+        if subject and subject.endswith(".md"):
+            subject_file = subject
+        mine = tuple(f for f in findings if f.rule == rule.id and (subject_file is None or f.file == subject_file))
+        expect = example["expect"]
+        name = example["name"]
+        if expect == "pass":
+            others = [f for f in findings if f.severity == "error" and not f.is_waived and f.rule != rule.id]
+            if mine:
+                return ExampleOutcome(rule, index, name, expect, False, "expected no finding, got: "
+                                      + "; ".join(f"{f.path_text}: {f.message}" for f in mine), mine)
+            if example.get("clean") and others:
+                return ExampleOutcome(rule, index, name, expect, False, f"other errors: {others[0].message}")
+            return ExampleOutcome(rule, index, name, expect, True, "no finding, as expected")
+        if not mine:
+            other = [f"{f.rule} at {f.path_text}" for f in findings if f.severity == "error"][:3]
+            return ExampleOutcome(rule, index, name, expect, False,
+                                  "expected a finding, got none" + (f" (other errors: {', '.join(other)})"
+                                                                    if other else ""))
+        wanted_at = example.get("at")
+        for finding in mine:
+            if finding.clause != rule.clause:
+                return ExampleOutcome(rule, index, name, expect, False,
+                                      f"finding cites clause {finding.clause}, the rule says {rule.clause}", mine)
+            if wanted_at is not None and finding.path == parse_path(wanted_at) and finding.line > 0:
+                return ExampleOutcome(rule, index, name, expect, True,
+                                      f"{finding.file}:{finding.line}:{finding.column} {finding.path_text}", mine)
+        if wanted_at is not None:
+            got = ", ".join(format_path(f.path) or "(the record)" for f in mine)
+            return ExampleOutcome(rule, index, name, expect, False, f"expected the finding at {wanted_at}, got {got}",
+                                  mine)
+        first = mine[0]
+        return ExampleOutcome(rule, index, name, expect, True,
+                              f"{first.file}:{first.line}:{first.column} {first.path_text}", mine)
+
+    def _kind_of(self, display: str) -> str:
+        for kind in self.checker.pack.kinds.values():
+            if not kind.from_pack and fnmatch.fnmatch(display, kind.files):
+                return kind.name
+        raise PolicyPackError(f"an example creates {display}, which is not where any kind of record lives")
+
+    def _check(self, records: list[Record], today: str, texts: dict[str, str]) -> list[Finding]:
+        pack_root = self.checker.pack.root
+
+        def text_of(file: str) -> str | None:
+            if file in texts:
+                return texts[file]
+            path = pack_root / file
+            return path.read_text("utf-8") if path.is_file() else None
+
+        return self.checker.evaluate(self.root, today, records, [], text_of).findings

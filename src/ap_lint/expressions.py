@@ -1,0 +1,148 @@
+"""CEL, compiled once: environments per record kind, programs, and message templates.
+
+The engine uses Google's C++ CEL runtime (``cel-expr-python``). Every rule
+expression is type-checked against the variables its record kind provides, so
+a typo in a variable name is a broken rule file (exit 2), not a silent pass.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+from cel_expr_python import cel
+from cel_expr_python.ext.ext_bindings import ExtBindings
+from cel_expr_python.ext.ext_math import ExtMath
+from cel_expr_python.ext.ext_optional import ExtOptional
+from cel_expr_python.ext.ext_strings import ExtStrings
+
+from ap_lint.functions import FUNCTIONS
+
+_TYPES = {
+    "int": cel.Type.INT, "string": cel.Type.STRING, "double": cel.Type.DOUBLE, "bool": cel.Type.BOOL,
+    "list": cel.Type.List(cel.Type.DYN), "dyn": cel.Type.DYN,
+}
+
+
+class ExpressionError(Exception):
+    """A CEL expression that does not compile; the message is CEL's own, one line."""
+
+
+class EvaluationError(Exception):
+    """A CEL expression that failed on a particular record (missing field, bad type)."""
+
+
+def _function_declarations() -> list[Any]:
+    declarations = []
+    for name, (impl, returns, params) in FUNCTIONS.items():
+        overload_id = f"{name}_" + "_".join(params)
+        declarations.append(cel.FunctionDecl(name, [cel.Overload(
+            overload_id, _TYPES[returns], [_TYPES[p] for p in params], impl=_safe(impl))]))
+    return declarations
+
+
+def _safe(impl: Any) -> Any:
+    def call(*args: Any) -> Any:
+        try:
+            return impl(*args)
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
+            raise ValueError(f"{impl.__name__}: {error}") from None
+    call.__name__ = impl.__name__
+    return call
+
+
+class Environment:
+    """A CEL environment declaring the variables that one kind of rule context provides."""
+
+    def __init__(self, variables: Iterable[str]) -> None:
+        self.variables = tuple(sorted(set(variables)))
+        self._env = cel.NewEnv(
+            variables={name: cel.Type.DYN for name in self.variables},
+            extensions=[ExtStrings(), ExtBindings(), ExtMath(), ExtOptional()],
+            functions=_function_declarations(),
+        )
+
+    def compile(self, source: str) -> "Program":
+        try:
+            return Program(source, self._env.compile(source))
+        except RuntimeError as error:
+            raise ExpressionError(_first_line(str(error))) from None
+
+    def activation(self, data: dict[str, Any]) -> Any:
+        return self._env.Activation(data)
+
+
+def _first_line(text: str) -> str:
+    text = text.replace("INVALID_ARGUMENT: ", "").replace("ERROR: <input>:", "at ")
+    return text.strip().split("\n")[0].replace(" [INVALID_ARGUMENT]", "")
+
+
+@dataclass(frozen=True)
+class Program:
+    """A compiled CEL expression."""
+
+    source: str
+    compiled: Any
+
+    def evaluate(self, activation: Any) -> Any:
+        value = self.compiled.eval(activation)
+        if value.type() == cel.Type.ERROR:
+            raise EvaluationError(str(value.plain_value()).split("\n")[0])
+        return value.plain_value()
+
+    def holds(self, activation: Any) -> bool:
+        result = self.evaluate(activation)
+        if not isinstance(result, bool):
+            raise EvaluationError(f"'{self.source}' gave {result!r}, not true or false")
+        return result
+
+
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")
+
+
+@dataclass(frozen=True)
+class Template:
+    """Text with ``{cel expression}`` placeholders (``{{`` and ``}}`` for braces)."""
+
+    parts: Sequence[str | Program]
+
+    @classmethod
+    def compile(cls, text: str, environment: Environment) -> "Template":
+        parts: list[str | Program] = []
+        position = 0
+        for match in _PLACEHOLDER.finditer(text):
+            parts.append(text[position:match.start()])
+            token = match.group(0)
+            if token in ("{{", "}}"):
+                parts.append(token[0])
+            else:
+                parts.append(environment.compile(match.group(1).strip()))
+            position = match.end()
+        parts.append(text[position:])
+        return cls(tuple(p for p in parts if p != ""))
+
+    def render(self, activation: Any) -> str:
+        out = []
+        for part in self.parts:
+            if isinstance(part, str):
+                out.append(part)
+                continue
+            try:
+                value = part.evaluate(activation)
+            except EvaluationError:
+                value = "(not recorded)"
+            out.append(_text(value))
+        return "".join(out)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, list):
+        return ", ".join(_text(v) for v in value)
+    return str(value)

@@ -1,0 +1,363 @@
+"""Strict YAML loading: safe, one document, UTF-8, bounded, with the YAML 1.1 traps caught.
+
+``load_record`` turns bytes into plain JSON-like data (dict, list, str, int,
+float, bool, None; dates become ISO ``YYYY-MM-DD`` strings) plus the problems
+found on the way, each already located (the parser's marks are at hand while
+loading). ``locate`` finds the line and column of a JSON path; the engine calls
+it only for files that have findings, so clean files cost one fast parse.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import yaml
+
+from ap_lint.findings import Finding, JsonPath
+
+try:  # libyaml is ~8x faster; fall back to the pure-Python parser where it is missing
+    from yaml import CSafeLoader as _BaseLoader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+MAX_FILE_BYTES = 1024 * 1024
+MAX_EXPANDED_NODES = 100_000
+MAX_DEPTH = 64
+
+BOOLEAN_WORDS = {"yes", "no", "on", "off", "y", "n"}
+_SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$")
+_LEADING_ZERO_INT = re.compile(r"^[-+]?0[0-9_]+$")
+
+
+@dataclass
+class LoadedFile:
+    """One file as loaded: its data (None when it could not be read) and problems."""
+
+    path: str
+    data: Any
+    problems: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.data is not None
+
+
+class _Problem(Exception):
+    """A problem that stops loading the file."""
+
+    def __init__(self, rule: str, message: str, line: int = 1, column: int = 1) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+class _StrictLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+    """Safe loader that records traps instead of silently converting them."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.traps: list[tuple[str, str, yaml.Mark]] = []
+
+    def trap(self, rule: str, message: str, node: yaml.Node) -> None:
+        self.traps.append((rule, message, node.start_mark))
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    loader.flatten_mapping(node)
+    mapping: dict[Any, Any] = {}
+    first_line: dict[Any, int] = {}
+    for key_node, value_node in node.value:
+        key = (key_node.value if key_node.tag == "tag:yaml.org,2002:bool"
+               else loader.construct_object(key_node, deep=deep))
+        if key_node.tag == "tag:yaml.org,2002:bool":
+            word = key_node.value
+            value_word = str(key_node.value.lower() in {"yes", "on", "y", "true"}).lower()
+            loader.trap(
+                "yaml-boolean-word",
+                f"The key '{word}' is read by YAML as the boolean {value_word}, not as a name. "
+                f"Rename the field or put it in quotes ('{word}').",
+                key_node,
+            )
+            key = word
+        elif not isinstance(key, str):
+            loader.trap(
+                "yaml-key-not-text",
+                f"The key '{key_node.value}' is not a name. Field names are words, such as 'start_date'.",
+                key_node,
+            )
+            key = str(key_node.value)
+        if key in mapping:
+            loader.trap(
+                "yaml-duplicate-key",
+                f"The key '{key}' appears twice in this mapping (first on line {first_line[key]}). "
+                "YAML keeps only the last one; delete or merge the duplicate.",
+                key_node,
+            )
+        else:
+            first_line[key] = key_node.start_mark.line + 1
+        mapping[key] = loader.construct_object(value_node, deep=deep)
+    return mapping
+
+
+def _construct_bool(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
+    value = loader.construct_yaml_bool(node)
+    if node.value.lower() in BOOLEAN_WORDS:
+        loader.trap(
+            "yaml-boolean-word",
+            f"'{node.value}' is read by YAML 1.1 as {str(value).lower()} and by other tools as text. "
+            f"Write {str(value).lower()} for a yes/no field, or put the word in quotes if it is text.",
+            node,
+        )
+    return value
+
+
+def _construct_int(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
+    text = node.value
+    if _SEXAGESIMAL.match(text):
+        number = loader.construct_yaml_int(node)
+        loader.trap(
+            "yaml-sexagesimal",
+            f"{text} is read by YAML as the number {number} (base 60), not as a time. "
+            f'Write times in quotes: "{text}".',
+            node,
+        )
+        return text
+    if _LEADING_ZERO_INT.match(text):
+        loader.trap(
+            "yaml-leading-zero",
+            f"{text} is read by YAML as an octal number ({loader.construct_yaml_int(node)}), "
+            f"losing its leading zero. Put it in quotes: \"{text}\".",
+            node,
+        )
+        return text
+    return loader.construct_yaml_int(node)
+
+
+def _construct_timestamp(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
+    text = node.value
+    try:
+        value = loader.construct_yaml_timestamp(node)
+    except ValueError:
+        loader.trap(
+            "yaml-invalid-date",
+            f"{text} is not a real calendar date. Check the day and month (YYYY-MM-DD).",
+            node,
+        )
+        return text
+    if isinstance(value, datetime.datetime):
+        loader.trap(
+            "yaml-invalid-date",
+            f"{text} has a time of day; write the date alone as YYYY-MM-DD.",
+            node,
+        )
+        return text
+    return value.isoformat()
+
+
+def _refuse_tag(loader: _StrictLoader, node: yaml.Node) -> Any:
+    raise _Problem(
+        "yaml-tag",
+        f"The tag '{node.tag}' is not allowed: records hold plain text, numbers, dates, lists and mappings. "
+        "Remove the tag.",
+        node.start_mark.line + 1,
+        node.start_mark.column + 1,
+    )
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
+_StrictLoader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+_StrictLoader.add_constructor(None, _refuse_tag)  # type: ignore[arg-type]
+for _tag in ("tag:yaml.org,2002:binary", "tag:yaml.org,2002:set", "tag:yaml.org,2002:omap",
+             "tag:yaml.org,2002:pairs"):
+    _StrictLoader.add_constructor(_tag, _refuse_tag)
+
+
+_YAML_HINTS = {
+    "mapping values are not allowed here": "A value contains ': '. Put the whole value in quotes.",
+    "found a tab character": "A tab is used for indentation. YAML needs spaces.",
+    "could not find expected ':'": "A line is missing its ':' or a quote is not closed.",
+    "found undefined alias": "An alias (*name) refers to an anchor (&name) that is not defined.",
+    "expected a single document in the stream": "A file holds one record: remove the '---' and what follows, "
+                                                "or move it to a file of its own.",
+    "found unexpected end of stream": "A quote or bracket is not closed.",
+}
+
+
+def _syntax_problem(error: yaml.YAMLError, text: str) -> _Problem:
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    problem = getattr(error, "problem", None) or str(error)
+    line = mark.line + 1 if mark is not None else 1
+    column = mark.column + 1 if mark is not None else 1
+    hint = next((h for key, h in _YAML_HINTS.items() if key in problem), "")
+    lines = text.split("\n")
+    if not hint and line <= len(lines) and "\t" in lines[line - 1]:
+        hint = "A tab is used on this line; YAML indents with spaces only."
+    context = getattr(error, "context", None)
+    if "single document" in (context or "") + problem:
+        return _Problem("yaml-multiple-documents", _YAML_HINTS["expected a single document in the stream"],
+                        line, column)
+    message = f"This is not valid YAML: {problem}."
+    if hint:
+        message += f" {hint}"
+    return _Problem("yaml-syntax", message, line, column)
+
+
+def _position_of_offset(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+    return line, column
+
+
+def _decode(raw: bytes) -> str:
+    if b"\x00" in raw[:8192] or b"\x00" in raw:
+        raise _Problem("file-binary", "This is a binary file, not a YAML record. Remove it from records/.")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        good = raw[: error.start].decode("utf-8", errors="replace")
+        line, column = _position_of_offset(good, len(good))
+        raise _Problem(
+            "file-encoding",
+            f"This file is not UTF-8 (byte 0x{raw[error.start]:02x}). Save it as UTF-8 in your editor.",
+            line, column,
+        ) from None
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def _expanded_size(value: Any, limit: int) -> int:
+    """Count nodes as if every alias were copied out; stop counting past ``limit``."""
+    memo: dict[int, int] = {}
+
+    def size(item: Any, depth: int) -> int:
+        if depth > MAX_DEPTH:
+            raise _Problem("yaml-too-deep", f"The file nests more than {MAX_DEPTH} levels deep. "
+                                            "Records are a few levels deep; check the indentation.")
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            return 1
+        key = id(item)
+        if key in memo:
+            return memo[key]
+        total = 1
+        for child in children:
+            total += size(child, depth + 1)
+            if total > limit:
+                break
+        memo[key] = total
+        return total
+
+    return size(value, 0)
+
+
+def load_record(raw: bytes, path: str, *, max_bytes: int = MAX_FILE_BYTES,
+                max_nodes: int = MAX_EXPANDED_NODES) -> LoadedFile:
+    """Load one record file's bytes strictly; never raises for bad input."""
+    text = ""
+    try:
+        if len(raw) > max_bytes:
+            raise _Problem("file-too-large", f"This file is {len(raw):,} bytes; a record is at most "
+                                             f"{max_bytes:,}. Split it or remove what does not belong.")
+        text = _decode(raw)
+        if not text.strip() or all(
+            not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
+        ):
+            raise _Problem("file-empty", "This file is empty. Write the record, or delete the file.")
+        loader = _StrictLoader(text)
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                raise _Problem("file-empty", "This file holds no record. Write the record, or delete the file.")
+            if not isinstance(node, yaml.MappingNode):
+                raise _Problem("yaml-not-mapping",
+                               "A record is a mapping of field names to values (name: value), "
+                               "not a list or a single value.",
+                               node.start_mark.line + 1, node.start_mark.column + 1)
+            data = loader.construct_document(node)
+        finally:
+            loader.dispose()
+        if ("*" in text or _looks_deep(text)) and _expanded_size(data, max_nodes) > max_nodes:
+            raise _Problem("yaml-alias-limit", f"Aliases (*name) expand this file past {max_nodes:,} values. "
+                                               "Write the values out instead of nesting aliases.")
+    except _Problem as problem:
+        return LoadedFile(path, None, [_finding(path, problem.rule, problem.message, problem.line, problem.column)])
+    except yaml.YAMLError as error:
+        problem = _syntax_problem(error, text)
+        return LoadedFile(path, None, [_finding(path, problem.rule, problem.message, problem.line, problem.column)])
+    except RecursionError:
+        return LoadedFile(path, None, [_finding(
+            path, "yaml-too-deep", f"The file nests too deeply to read. Records are a few levels deep; "
+                                   "check the indentation and brackets.", 1, 1)])
+    problems = [
+        _finding(path, rule, message, mark.line + 1, mark.column + 1) for rule, message, mark in loader.traps
+    ]
+    return LoadedFile(path, data, problems)
+
+
+_DEEP_INDENT = re.compile(r"\n {%d,}\S" % (2 * MAX_DEPTH))
+
+
+def _looks_deep(text: str) -> bool:
+    """Cheap test for files that might nest past MAX_DEPTH (most records are 3 levels deep)."""
+    return text.count("[") + text.count("{") > MAX_DEPTH or _DEEP_INDENT.search(text) is not None
+
+
+def _finding(path: str, rule: str, message: str, line: int, column: int) -> Finding:
+    return Finding(file=path, line=line, column=column, rule=rule, severity="error", message=message)
+
+
+def compose_positions(text: str) -> yaml.Node | None:
+    """Parse ``text`` into nodes (with marks) for locating paths; None if it cannot be parsed."""
+    try:
+        return yaml.compose(text, Loader=_BaseLoader)  # type: ignore[no-any-return]
+    except (yaml.YAMLError, RecursionError):
+        return None
+
+
+def locate(root: yaml.Node | None, path: JsonPath) -> tuple[int, int]:
+    """Line and column (1-based) of the value at ``path``; the nearest enclosing node if it is missing."""
+    if root is None:
+        return 1, 1
+    node: yaml.Node = root
+    mark = node.start_mark
+    for part in path:
+        child = _child(node, part)
+        if child is None:
+            break
+        key_node, node = child
+        mark = node.start_mark if key_node is None or isinstance(part, int) else node.start_mark
+    return mark.line + 1, mark.column + 1
+
+
+def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Node | None, yaml.Node] | None:
+    if isinstance(node, yaml.MappingNode) and isinstance(part, str):
+        found = None
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == part:
+                found = (key_node, value_node)  # the last one wins, as when loading
+        return found
+    if isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+        if 0 <= part < len(node.value):
+            return None, node.value[part]
+    return None
+
+
+def iter_text_values(data: Any, prefix: JsonPath = ()) -> Iterator[tuple[JsonPath, str]]:
+    """Every text value in a record, with its path."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from iter_text_values(value, prefix + (key,))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from iter_text_values(value, prefix + (index,))
+    elif isinstance(data, str):
+        yield prefix, data

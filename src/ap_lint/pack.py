@@ -1,0 +1,255 @@
+"""The policy pack: record kinds, relations, settings, schemas, rules and the policy text.
+
+A pack is a folder with ``rules/pack.yaml``, ``rules/settings.yaml``,
+``rules/checks/*.yaml``, ``schemas/`` and ``policy/``. The register's own folder
+is used when it holds a pack; otherwise the pack installed with ap-lint.
+Every pack file is validated against the engine's own schemas and a broken one
+stops the run with its file and line (exit 2).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+from ap_lint.errors import PolicyPackError
+from ap_lint.findings import parse_path
+from ap_lint.loader import compose_positions, load_record, locate
+
+PACK_FILE = Path("rules") / "pack.yaml"
+SETTINGS_FILE = Path("rules") / "settings.yaml"
+CHECKS_DIR = Path("rules") / "checks"
+
+_CLAUSE = re.compile(r"\{#([a-z0-9][a-z0-9.\-]*)\}")
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    """Where records of one kind live and how they are read."""
+
+    name: str
+    files: str
+    schema: str | None = None
+    from_pack: bool = False
+    front_matter: bool = False
+    single: bool = False
+    required: bool = True
+    default: dict[str, Any] | None = None
+    id_field: str = "id"
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A named link from a record to other records, made available to rules."""
+
+    name: str
+    target: str
+    by: tuple[str | int, ...]
+    field: tuple[str | int, ...] | None = None  # set for groups
+
+    @property
+    def is_group(self) -> bool:
+        return self.field is not None
+
+
+@dataclass(frozen=True)
+class WaiverSpec:
+    kind: str
+    rule: str
+    record: str
+    expires_on: str
+    approved_on: str
+
+
+@dataclass(frozen=True)
+class Clause:
+    """A clause of the policy: its id and the sentence it marks."""
+
+    id: str
+    text: str
+    not_checkable: str | None = None
+
+
+@dataclass
+class Pack:
+    """Everything the engine needs from the policy pack, loaded and validated."""
+
+    root: Path
+    name: str
+    kinds: dict[str, KindSpec]
+    relations: dict[str, list[Relation]]
+    settings: dict[str, Any]
+    setting_docs: dict[str, dict[str, Any]]
+    schemas: dict[str, dict[str, Any]]
+    rule_documents: list[tuple[str, dict[str, Any]]]
+    clauses: dict[str, Clause]
+    policy_document: str | None
+    waivers: WaiverSpec | None
+    examples_register: str | None
+    examples_today: str | None
+    digest: str = ""
+    files: list[str] = field(default_factory=list)
+
+
+def bundled_pack() -> Path | None:
+    """The pack shipped inside the installed package, or the source checkout's."""
+    installed = resources.files("ap_lint") / "pack"
+    if installed.is_dir() and (Path(str(installed)) / PACK_FILE).is_file():
+        return Path(str(installed))
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / PACK_FILE).is_file():
+        return checkout
+    return None
+
+
+def find_pack(register_root: Path, explicit: Path | None = None) -> Path:
+    """The pack to use: ``explicit``, the register's own, or the bundled one."""
+    for candidate in (explicit, register_root):
+        if candidate is not None and (candidate / PACK_FILE).is_file():
+            return candidate
+    if explicit is not None:
+        raise PolicyPackError(f"{explicit} is not a policy pack: it has no {PACK_FILE}.")
+    bundled = bundled_pack()
+    if bundled is None:
+        raise PolicyPackError("No policy pack found: the register has no rules/pack.yaml and none is installed.")
+    return bundled
+
+
+def _engine_schema(name: str) -> dict[str, Any]:
+    text = (resources.files("ap_lint") / "pack_schemas" / f"{name}.schema.json").read_text("utf-8")
+    return json.loads(text)  # type: ignore[no-any-return]
+
+
+def _read(root: Path, relative: Path, digest: Any, files: list[str]) -> bytes:
+    path = root / relative
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise PolicyPackError(f"cannot read this pack file: {error.strerror}", file=relative.as_posix()) from None
+    digest.update(relative.as_posix().encode() + b"\0" + raw + b"\0")
+    files.append(relative.as_posix())
+    return raw
+
+
+def load_pack_yaml(root: Path, relative: Path, schema_name: str, digest: Any, files: list[str]) -> dict[str, Any]:
+    """Load one YAML file of the pack strictly and validate it against an engine schema."""
+    raw = _read(root, relative, digest, files)
+    loaded = load_record(raw, relative.as_posix())
+    name = relative.as_posix()
+    if loaded.problems:
+        first = loaded.problems[0]
+        raise PolicyPackError(first.message, file=name, line=first.line, column=first.column)
+    validator = jsonschema.Draft202012Validator(_engine_schema(schema_name))
+    errors = sorted(validator.iter_errors(loaded.data), key=lambda e: list(e.absolute_path))
+    if errors:
+        error = jsonschema.exceptions.best_match(errors)
+        line, column = locate(compose_positions(raw.decode("utf-8")), tuple(error.absolute_path))
+        where = ".".join(str(p) for p in error.absolute_path)
+        raise PolicyPackError(f"{where + ': ' if where else ''}{error.message}", file=name, line=line, column=column)
+    return loaded.data  # type: ignore[no-any-return]
+
+
+def parse_clauses(text: str) -> dict[str, str]:
+    """Clause id -> the sentence(s) it marks, from a policy document with {#id} markers."""
+    body = text.split("\n---", 2)[-1] if text.startswith("---") else text
+    clauses: dict[str, str] = {}
+    start = 0
+    for match in _CLAUSE.finditer(body):
+        chunk = body[start:match.start()]
+        paragraph = re.split(r"\n\s*\n|\n\s*- |\{#[^}]*\}", chunk)[-1]
+        sentence = " ".join(paragraph.replace("#", " ").split()).strip(" -")
+        if not sentence:
+            sentence = " ".join(chunk.split())[-200:]
+        clauses[match.group(1)] = sentence
+        start = match.end()
+    return clauses
+
+
+def load_pack(root: Path) -> Pack:
+    """Read and validate the whole pack at ``root``."""
+    digest = hashlib.blake2b(digest_size=16)
+    files: list[str] = []
+    config = load_pack_yaml(root, PACK_FILE, "pack", digest, files)
+    settings_docs: dict[str, dict[str, Any]] = {}
+    if (root / SETTINGS_FILE).is_file():
+        settings_docs = load_pack_yaml(root, SETTINGS_FILE, "settings", digest, files)
+    settings = {name: entry["value"] for name, entry in settings_docs.items()}
+
+    kinds: dict[str, KindSpec] = {}
+    schemas: dict[str, dict[str, Any]] = {}
+    for name, spec in config["kinds"].items():
+        kind = KindSpec(
+            name=name, files=spec["files"], schema=spec.get("schema"),
+            from_pack=spec.get("from") == "pack", front_matter=spec.get("format") == "front-matter",
+            single=spec.get("single", False), required=spec.get("required", True),
+            default=spec.get("default"), id_field=spec.get("id_field", "id"), title=spec.get("title", name),
+        )
+        kinds[name] = kind
+        if kind.schema:
+            raw = _read(root, Path(kind.schema), digest, files)
+            try:
+                schema = json.loads(raw)
+                jsonschema.Draft202012Validator.check_schema(schema)
+            except json.JSONDecodeError as error:
+                raise PolicyPackError(f"not valid JSON: {error.msg}", file=kind.schema,
+                                      line=error.lineno, column=error.colno) from None
+            except jsonschema.exceptions.SchemaError as error:
+                where = "/".join(str(p) for p in error.absolute_path)
+                raise PolicyPackError(f"not a valid JSON Schema at {where or 'the top'}: {error.message}",
+                                      file=kind.schema) from None
+            schemas[name] = schema
+
+    relations: dict[str, list[Relation]] = {}
+    for kind_name, named in (config.get("relations") or {}).items():
+        if kind_name not in kinds:
+            raise PolicyPackError(f"relations name the unknown kind '{kind_name}'", file=PACK_FILE.as_posix())
+        for rel_name, spec in named.items():
+            target = spec.get("lookup") or spec["group"]
+            if target != "*" and target not in kinds:
+                raise PolicyPackError(f"relation {kind_name}.{rel_name} names the unknown kind '{target}'",
+                                      file=PACK_FILE.as_posix())
+            relations.setdefault(kind_name, []).append(Relation(
+                name=rel_name, target=target, by=parse_path(spec["by"]),
+                field=parse_path(spec["field"]) if "group" in spec else None,
+            ))
+
+    clauses: dict[str, Clause] = {}
+    policy = config.get("policy")
+    policy_document = None
+    if policy:
+        policy_document = policy["document"]
+        text = _read(root, Path(policy_document), digest, files).decode("utf-8")
+        reasons = policy.get("not_checkable", {})
+        parsed = parse_clauses(text)
+        for clause_id in reasons:
+            if clause_id not in parsed:
+                raise PolicyPackError(f"not_checkable names '{clause_id}', which the policy does not have",
+                                      file=PACK_FILE.as_posix())
+        clauses = {cid: Clause(cid, sentence, reasons.get(cid)) for cid, sentence in parsed.items()}
+
+    rule_documents: list[tuple[str, dict[str, Any]]] = []
+    checks = root / CHECKS_DIR
+    for path in sorted(checks.glob("*.yaml")) if checks.is_dir() else []:
+        relative = path.relative_to(root)
+        rule_documents.append((relative.as_posix(), load_pack_yaml(root, relative, "rule", digest, files)))
+
+    waiver_spec = config.get("waivers")
+    examples = config.get("examples") or {}
+    if examples.get("register") and (root / examples["register"]).is_dir():
+        for path in sorted((root / examples["register"]).rglob("*.yaml")):
+            _read(root, path.relative_to(root), digest, files)
+    return Pack(
+        root=root, name=config["name"], kinds=kinds, relations=relations, settings=settings,
+        setting_docs=settings_docs, schemas=schemas, rule_documents=rule_documents, clauses=clauses,
+        policy_document=policy_document, waivers=WaiverSpec(**waiver_spec) if waiver_spec else None,
+        examples_register=examples.get("register"), examples_today=examples.get("today"),
+        digest=digest.hexdigest(), files=files,
+    )

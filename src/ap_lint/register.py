@@ -1,0 +1,194 @@
+"""Discover and load the register's records, and index them for rules.
+
+Discovery reads only ``records/`` (and, for kinds the pack marks ``from: pack``,
+the pack's own files). It never follows a link out of the register and never
+writes anything.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from ap_lint.findings import Finding, JsonPath
+from ap_lint.loader import load_record
+from ap_lint.pack import KindSpec, Pack, Relation
+
+RECORDS_DIR = "records"
+
+
+@dataclass
+class Record:
+    """One record as loaded: its kind, id, file and data."""
+
+    kind: str
+    id: str
+    file: str
+    data: dict[str, Any] | None
+    digest: str
+    line_offset: int = 0
+    valid: bool = True
+    problems: list[Finding] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file that discovery found for a kind."""
+
+    kind: str
+    path: Path
+    display: str
+    front_matter: bool = False
+
+
+def find_register_root(start: Path) -> Path | None:
+    """The nearest folder at or above ``start`` that holds ``records/``."""
+    start = start.resolve()
+    for folder in (start, *start.parents):
+        if (folder / RECORDS_DIR).is_dir():
+            return folder
+    return None
+
+
+def _problem(display: str, rule: str, message: str) -> Finding:
+    return Finding(file=display, line=1, column=1, rule=rule, severity="error", message=message)
+
+
+def discover(root: Path, pack: Pack) -> tuple[list[SourceFile], list[Finding]]:
+    """Every record file of every kind, plus files in records/ that belong to no kind."""
+    sources: list[SourceFile] = []
+    problems: list[Finding] = []
+    claimed: set[str] = set()
+    root_resolved = root.resolve()
+    for kind in pack.kinds.values():
+        base = pack.root if kind.from_pack else root
+        for path in sorted(base.glob(kind.files)):
+            display = path.relative_to(base).as_posix()
+            if not kind.from_pack:
+                claimed.add(display)
+            if path.is_symlink() and not kind.from_pack:
+                try:
+                    path.resolve(strict=True).relative_to(root_resolved)
+                except (ValueError, OSError):
+                    problems.append(_problem(display, "file-link-outside",
+                                             "This file is a link to somewhere outside the register; it was not "
+                                             "read. Replace the link with the record itself."))
+                    continue
+            if path.is_file():
+                sources.append(SourceFile(kind.name, path, display, kind.front_matter))
+    records_dir = root / RECORDS_DIR
+    patterns = [kind.files for kind in pack.kinds.values() if not kind.from_pack]
+    for path in sorted(records_dir.rglob("*")):
+        display = path.relative_to(root).as_posix()
+        if display in claimed or path.name.startswith(".") or (path.is_dir() and not path.is_symlink()):
+            continue
+        if any(part.startswith(".") for part in Path(display).parts):
+            continue
+        hint = ""
+        if path.suffix == ".yml":
+            hint = " Record files end in .yaml, not .yml."
+        elif not any(fnmatch.fnmatch(display, pattern) for pattern in patterns):
+            hint = " Records live in: " + ", ".join(patterns) + "."
+        problems.append(_problem(display, "file-misplaced",
+                                 "This file is not where any kind of record lives, so it was not checked." + hint))
+    return sources, problems
+
+
+def read_source(source: SourceFile, max_bytes: int) -> Record:
+    """Read and load one file; problems are recorded on the Record, never raised."""
+    try:
+        if source.path.stat().st_size > max_bytes:
+            raw = source.path.open("rb").read(max_bytes + 1)
+        else:
+            raw = source.path.read_bytes()
+    except OSError as error:
+        problem = _problem(source.display, "file-unreadable",
+                           f"This file cannot be read ({error.strerror}). Check its permissions.")
+        return Record(source.kind, source.path.stem, source.display, None, "", valid=False, problems=[problem])
+    return record_from_bytes(source, raw, max_bytes)
+
+
+def record_from_bytes(source: SourceFile, raw: bytes, max_bytes: int) -> Record:
+    """Load one record from its bytes (as read from disk, or made in memory for rule examples)."""
+    digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
+    offset = 0
+    if source.front_matter:
+        raw, offset = _front_matter(raw)
+    loaded = load_record(raw, source.display, max_bytes=max_bytes)
+    problems = loaded.problems
+    if offset:
+        problems = [Finding(p.file, p.line + offset, p.column, p.rule, p.severity, p.message) for p in problems]
+    data = loaded.data
+    return Record(source.kind, source.path.stem, source.display, data, digest, offset,
+                  valid=data is not None and not problems, problems=problems)
+
+
+def _front_matter(raw: bytes) -> tuple[bytes, int]:
+    """The YAML between the leading ``---`` lines of a Markdown file, and its line offset."""
+    if not raw.startswith(b"---"):
+        return b"", 0
+    end = raw.find(b"\n---", 3)
+    if end < 0:
+        return b"", 0
+    return raw[raw.index(b"\n") + 1:end + 1], 1
+
+
+def value_at(data: Any, path: JsonPath) -> Any:
+    """The value at ``path`` in nested dicts and lists, or None."""
+    for part in path:
+        if isinstance(part, int):
+            if not isinstance(data, list) or not 0 <= part < len(data):
+                return None
+        elif not isinstance(data, dict):
+            return None
+        data = data[part] if isinstance(part, int) else data.get(part)
+    return data
+
+
+class Register:
+    """Records indexed by kind and id, with the relations the pack declares."""
+
+    def __init__(self, pack: Pack, records: Iterable[Record]) -> None:
+        self.pack = pack
+        self.records = [r for r in records if r.data is not None]
+        self.by_kind: dict[str, list[Record]] = {name: [] for name in pack.kinds}
+        self.by_id: dict[tuple[str, str], Record] = {}
+        self.any_id: dict[str, Record] = {}
+        for record in self.records:
+            self.by_kind.setdefault(record.kind, []).append(record)
+            self.by_id.setdefault((record.kind, record.id), record)
+            self.any_id.setdefault(record.id, record)
+        self._groups: dict[tuple[str, JsonPath], dict[Any, list[Record]]] = {}
+
+    def single(self, kind: KindSpec) -> Any:
+        found = self.by_kind.get(kind.name) or []
+        if found:
+            return found[0].data
+        return kind.default if kind.default is not None else None
+
+    def _group_index(self, kind: str, path: JsonPath) -> dict[Any, list[Record]]:
+        key = (kind, path)
+        if key not in self._groups:
+            index: dict[Any, list[Record]] = {}
+            for record in self.by_kind.get(kind, []):
+                value = value_at(record.data, path)
+                if isinstance(value, (str, int, float, bool)):
+                    index.setdefault(value, []).append(record)
+            self._groups[key] = index
+        return self._groups[key]
+
+    def related(self, record: Record, relation: Relation) -> tuple[Any, list[Record]]:
+        """The related value for a rule context and the records it was made of."""
+        value = value_at(record.data, relation.by)
+        if relation.field is None:
+            if not isinstance(value, str):
+                return None, []
+            target = self.any_id.get(value) if relation.target == "*" else self.by_id.get((relation.target, value))
+            return (target.data, [target]) if target else (None, [])
+        if not isinstance(value, (str, int, float, bool)):
+            return [], []
+        members = [r for r in self._group_index(relation.target, relation.field).get(value, []) if r is not record]
+        return [r.data for r in members], members

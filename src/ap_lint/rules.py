@@ -1,0 +1,190 @@
+"""Rules: the pack's rule documents compiled into evaluable objects.
+
+Each rule file says what must hold (a CEL assertion, a text scan, or a history
+check), of which records, when, where to point, and what to tell the editor.
+Compilation type-checks every expression against the variables the rule's
+record kind provides; a broken rule stops the run with its file and line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ap_lint.errors import PolicyPackError
+from ap_lint.expressions import Environment, ExpressionError, Program, Template
+from ap_lint.findings import Severity
+from ap_lint.loader import compose_positions, locate
+from ap_lint.pack import Pack
+
+#: variables every rule context provides, besides relations and single records
+BASE_VARIABLES = ("record", "file", "settings", "today", "rule_ids")
+LOOP_VARIABLES = ("item", "index")
+SCAN_VARIABLES = ("match", "path")
+
+
+@dataclass(frozen=True)
+class TextCheck:
+    """A check character over a match: weighted sum of positions, modulo N, picked from an alphabet."""
+
+    position: int
+    over: tuple[int, ...]
+    weights: tuple[int, ...]
+    modulus: int
+    alphabet: str
+
+    def valid(self, text: str) -> bool:
+        try:
+            total = 0
+            for index, weight in zip(self.over, self.weights):
+                char = text[index]
+                total += (int(char) if char.isdigit() else self.alphabet.index(char.upper())) * weight
+            return text[self.position].upper() == self.alphabet[total % self.modulus]
+        except (IndexError, ValueError):
+            return False
+
+
+@dataclass(frozen=True)
+class Scan:
+    """Look for a pattern in every text value of a record."""
+
+    pattern: re.Pattern[str]
+    skip_paths: tuple[re.Pattern[str], ...] = ()
+    check: TextCheck | None = None
+
+
+@dataclass(frozen=True)
+class HistoryCheck:
+    check: str
+    fields: tuple[str, ...] = ()
+    dated_by: str | None = None
+
+
+@dataclass
+class Rule:
+    """One compiled rule."""
+
+    id: str
+    title: str
+    clause: str | None
+    category: str
+    severity: Severity
+    waivable: bool
+    kind: str
+    message_text: str
+    why: str
+    source: str
+    document: dict[str, Any]
+    when: Program | None = None
+    for_each: Program | None = None
+    assertion: Program | None = None
+    scan: Scan | None = None
+    history: HistoryCheck | None = None
+    at: Template | None = None
+    message: Template | None = None
+    examples: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _skip_pattern(text: str) -> re.Pattern[str]:
+    escaped = re.escape(text).replace(r"\[\]", r"\[\d+\]")
+    return re.compile(f"^{escaped}($|[.\\[])")
+
+
+class RuleCompiler:
+    """Compiles a pack's rule documents, with one CEL environment per record kind."""
+
+    def __init__(self, pack: Pack) -> None:
+        self.pack = pack
+        self._environments: dict[tuple[str, str], Environment] = {}
+
+    def variables_for(self, kind: str) -> list[str]:
+        single = [name for name, spec in self.pack.kinds.items() if spec.single]
+        relations = [relation.name for relation in self.pack.relations.get(kind, [])]
+        return [*BASE_VARIABLES, *single, *relations]
+
+    def environment(self, kind: str, mode: str = "plain") -> Environment:
+        key = (kind, mode)
+        if key not in self._environments:
+            extra = {"plain": (), "loop": LOOP_VARIABLES, "scan": SCAN_VARIABLES}[mode]
+            self._environments[key] = Environment([*self.variables_for(kind), *extra])
+        return self._environments[key]
+
+    def compile_all(self) -> list[Rule]:
+        rules = [self.compile(source, document) for source, document in self.pack.rule_documents]
+        seen: dict[str, str] = {}
+        for rule in rules:
+            if rule.id in seen:
+                raise PolicyPackError(f"rule id '{rule.id}' is also used by {seen[rule.id]}", file=rule.source)
+            seen[rule.id] = rule.source
+        return rules
+
+    def compile(self, source: str, document: dict[str, Any]) -> Rule:
+        def fail(message: str, key: tuple[str | int, ...]) -> PolicyPackError:
+            text = (self.pack.root / source).read_text("utf-8")
+            line, column = locate(compose_positions(text), key)
+            return PolicyPackError(message, file=source, line=line, column=column)
+
+        rule_id = document["id"]
+        if Path(source).stem != rule_id:
+            raise fail(f"the rule id '{rule_id}' must equal the file name '{Path(source).stem}'", ("id",))
+        kind = document["applies_to"]
+        if kind not in self.pack.kinds:
+            raise fail(f"applies_to names '{kind}', which is not a kind in rules/pack.yaml "
+                       f"({', '.join(sorted(self.pack.kinds))})", ("applies_to",))
+        clause = document["clause"]
+        if clause is not None and self.pack.clauses and clause not in self.pack.clauses:
+            raise fail(f"clause '{clause}' is not in the policy ({', '.join(sorted(self.pack.clauses))})",
+                       ("clause",))
+        mode = "loop" if "for_each" in document else "plain"
+        if "scan" in document:
+            mode = "scan"
+        environment = self.environment(kind, mode)
+        plain = self.environment(kind, "plain")
+
+        def program(key: str, env: Environment) -> Program | None:
+            if key not in document:
+                return None
+            try:
+                return env.compile(document[key])
+            except ExpressionError as error:
+                raise fail(f"{key}: {error}", (key,)) from None
+
+        def template(key: str) -> Template | None:
+            if key not in document:
+                return None
+            try:
+                return Template.compile(document[key], environment)
+            except ExpressionError as error:
+                raise fail(f"{key}: {error}", (key,)) from None
+
+        scan = None
+        if "scan" in document:
+            spec = document["scan"]
+            try:
+                flags = re.IGNORECASE if spec.get("ignore_case") else 0
+                pattern = re.compile(spec["pattern"], flags)
+            except re.error as error:
+                raise fail(f"scan.pattern is not a valid regular expression: {error}", ("scan", "pattern")) from None
+            check = None
+            if "check" in spec:
+                c = spec["check"]
+                if len(c["over"]) != len(c["weights"]):
+                    raise fail("scan.check: 'over' and 'weights' must have the same length", ("scan", "check"))
+                check = TextCheck(c["position"], tuple(c["over"]), tuple(c["weights"]), c["modulus"], c["alphabet"])
+            scan = Scan(pattern, tuple(_skip_pattern(p) for p in spec.get("skip_paths", [])), check)
+        history = None
+        if "history" in document:
+            h = document["history"]
+            history = HistoryCheck(h["check"], tuple(h.get("fields", [])), h.get("dated_by"))
+
+        return Rule(
+            id=rule_id, title=document["title"], clause=clause,
+            category=document.get("category", "policy" if clause else "integrity"),
+            severity=document["severity"], waivable=document.get("waivable", True), kind=kind,
+            message_text=document["message"], why=document["why"], source=source, document=document,
+            when=program("when", plain), for_each=program("for_each", plain),
+            assertion=program("assert", environment), scan=scan, history=history,
+            at=template("at"), message=template("message"), examples=document.get("examples", []),
+        )

@@ -1,0 +1,183 @@
+"""Structure: each record against its kind's JSON Schema, with plain-English messages.
+
+A fast validator (jsonschema-rs) answers "valid or not" for every record; only
+records that fail are re-validated with the reference ``jsonschema`` library to
+explain each error. Messages come from the schema itself: ``x-message`` on the
+failing subschema (up to the property that failed), otherwise one built from
+the property's ``title``; ``x-clause`` on the nearest enclosing subschema names
+the policy clause; ``x-unknown-field`` on an object says what to say (and which
+rule to cite) when it has a field the schema does not know.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterator
+
+import jsonschema
+import jsonschema_rs
+
+from ap_lint.findings import Finding, JsonPath
+
+SCHEMA_RULE = "schema"
+_RESET = {"properties", "items", "prefixItems", "additionalProperties", "patternProperties"}
+
+
+class SchemaValidator:
+    """Validates records of each kind against the pack's schemas."""
+
+    def __init__(self, schemas: dict[str, dict[str, Any]]) -> None:
+        self.schemas = schemas
+        self._fast = {kind: jsonschema_rs.validator_for(schema, validate_formats=True)
+                      for kind, schema in schemas.items()}
+        self._full = {kind: jsonschema.Draft202012Validator(
+            schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+            for kind, schema in schemas.items()}
+
+    def is_valid(self, kind: str, data: Any) -> bool:
+        fast = self._fast.get(kind)
+        return True if fast is None else bool(fast.is_valid(data))
+
+    def findings(self, kind: str, file: str, record_id: str, data: Any) -> list[Finding]:
+        """Every structural problem of one record, unlocated (line 0)."""
+        if kind not in self._full or self.is_valid(kind, data):
+            return []
+        schema = self.schemas[kind]
+        found: list[Finding] = []
+        for error in self._full[kind].iter_errors(data):
+            for leaf in _leaves(error):
+                found.extend(self._explain(schema, file, record_id, leaf))
+        unique = {(f.path, f.message): f for f in found}
+        return sorted(unique.values(), key=lambda f: (f.path, f.message))
+
+    def _explain(self, schema: dict[str, Any], file: str, record_id: str,
+                 error: jsonschema.ValidationError) -> Iterator[Finding]:
+        annotations = _annotations(schema, list(error.absolute_schema_path))
+        clause = annotations.get("x-clause")
+        path: JsonPath = tuple(error.absolute_path)
+        rule = annotations.get("x-rule", SCHEMA_RULE)
+
+        def finding(message: str, at: JsonPath = path, rule_id: str = rule) -> Finding:
+            return Finding(file=file, line=0, column=0, rule=rule_id, severity="error", message=message,
+                           clause=clause, path=at, record=record_id)
+
+        keyword = error.validator
+        subschema: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
+        if keyword == "additionalProperties" and isinstance(error.instance, dict):
+            known = set(subschema.get("properties", {}))
+            unknown_spec = subschema.get("x-unknown-field") or {}
+            for key in error.instance:
+                if key in known:
+                    continue
+                text = unknown_spec.get("message") or (
+                    f"'{key}' is not a field here{_where(path)}. Check its spelling against the schema, "
+                    "or remove it.")
+                yield finding(text.replace("{field}", str(key)), path + (key,), unknown_spec.get("rule", rule))
+            return
+        custom = annotations.get("x-message")
+        if custom:
+            yield finding(custom)
+            return
+        if keyword == "required":
+            properties = subschema.get("properties", {})
+            for name in error.validator_value:
+                if isinstance(error.instance, dict) and name not in error.instance:
+                    title = properties.get(name, {}).get("title")
+                    about = f" ({title})" if title else ""
+                    yield finding(f"'{name}'{about} is missing{_where(path)}: add it.", path + (name,))
+            return
+        yield finding(_message(keyword, error, annotations.get("title"), path))
+
+
+def _leaves(error: jsonschema.ValidationError) -> Iterator[jsonschema.ValidationError]:
+    """The most specific errors: inside anyOf/oneOf, the alternatives' own errors."""
+    if error.validator in ("anyOf", "oneOf") and error.context:
+        best = jsonschema.exceptions.best_match(error.context)
+        yield from _leaves(best) if best is not None else iter([error])
+    else:
+        yield error
+
+
+def _annotations(schema: dict[str, Any], schema_path: list[Any]) -> dict[str, Any]:
+    """Annotations in force at the failing keyword: x-clause from any ancestor, the rest near it."""
+    found: dict[str, Any] = {}
+    node: Any = schema
+    local: dict[str, Any] = {}
+    for step in schema_path[:-1]:
+        if step in _RESET:
+            local = {}
+        if isinstance(node, dict):
+            node = node.get(step)
+        elif isinstance(node, list) and isinstance(step, int) and step < len(node):
+            node = node[step]
+        else:
+            break
+        if isinstance(node, dict):
+            if "x-clause" in node:
+                found["x-clause"] = node["x-clause"]
+            if "x-rule" in node:
+                found["x-rule"] = node["x-rule"]
+            for key in ("x-message", "title"):
+                if key in node:
+                    local[key] = node[key]
+    if isinstance(node, dict):
+        messages = node.get("x-messages", {})
+        if schema_path and schema_path[-1] in messages:
+            local["x-message"] = messages[schema_path[-1]]
+    found.update(local)
+    return found
+
+
+def _where(path: JsonPath) -> str:
+    if not path:
+        return ""
+    from ap_lint.findings import format_path
+    return f" in {format_path(path)}"
+
+
+def _show(value: Any) -> str:
+    text = repr(value) if not isinstance(value, str) else f"'{value}'"
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _message(keyword: str, error: jsonschema.ValidationError, title: str | None, path: JsonPath) -> str:
+    value = error.instance
+    field = f"'{path[-1]}'" if path and isinstance(path[-1], str) else "This value"
+    about = f"{field} ({title})" if title else field
+    expected = error.validator_value
+    if keyword == "type":
+        wanted = expected if isinstance(expected, str) else " or ".join(expected)
+        if wanted == "string" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return f"{about} must be text, but {value} was read as a number. Put it in quotes: \"{value}\"."
+        if wanted == "string" and isinstance(value, bool):
+            return f"{about} must be text, but was read as {str(value).lower()}. Put it in quotes."
+        if wanted == "array":
+            return f"{about} must be a list: write each entry on its own line starting with '- '."
+        if wanted == "object":
+            return f"{about} must be a group of fields (name: value) indented below it."
+        names = {"string": "text", "integer": "a whole number", "number": "a number", "boolean": "true or false",
+                 "null": "empty"}
+        return f"{about} must be {names.get(wanted, wanted)}, not {_show(value)}."
+    if keyword == "enum":
+        options = ", ".join(str(v) for v in expected)
+        return f"{about} is {_show(value)}; it must be one of: {options}."
+    if keyword == "const":
+        return f"{about} must be {_show(expected)}, not {_show(value)}."
+    if keyword == "format" and expected == "date":
+        return f"{about} is {_show(value)}, which is not a real date. Write it as YYYY-MM-DD."
+    if keyword == "pattern":
+        return f"{about} is {_show(value)}, which is not in the expected form ({expected})."
+    if keyword == "minLength":
+        return f"{about} is empty or too short: write it out in full."
+    if keyword == "minItems":
+        return f"{about} needs at least {expected} {'entry' if expected == 1 else 'entries'}."
+    if keyword == "maxItems":
+        return f"{about} has more than {expected} entries."
+    if keyword == "uniqueItems":
+        return f"{about} lists the same entry twice: remove the repeat."
+    if keyword in ("minimum", "exclusiveMinimum"):
+        return f"{about} is {_show(value)}; it must be at least {expected}."
+    if keyword in ("maximum", "exclusiveMaximum"):
+        return f"{about} is {_show(value)}; it must be at most {expected}."
+    if keyword == "not":
+        return f"{about} is not allowed here: remove it."
+    return f"{about}: {error.message}."
