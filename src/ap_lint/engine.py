@@ -9,7 +9,6 @@ locates only the files that have findings.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import Any, Iterable, Iterator
 
 from ap_lint.expressions import EvaluationError, Template
@@ -41,6 +40,7 @@ class Evaluator:
         for rule in rules:
             if rule.history is None:
                 self.rules_by_kind.setdefault(rule.kind, []).append(rule)
+        self.screens = {kind: compiler.screen(kind, kind_rules) for kind, kind_rules in self.rules_by_kind.items()}
 
     def evaluate(self, register: Register, records: Iterable[Record] | None = None) -> list[Finding]:
         singles = {name: register.single(spec) for name, spec in self.pack.kinds.items() if spec.single}
@@ -54,10 +54,11 @@ class Evaluator:
     def record_variables(self, register: Register, record: Record, singles: dict[str, Any]) -> tuple[
             dict[str, Any], bool]:
         """The rule context of one record, and whether every related record is structurally valid."""
-        path = PurePosixPath(record.file)
+        folder, _, name = record.file.rpartition("/")
         variables: dict[str, Any] = {
             "record": record.data,
-            "file": {"path": record.file, "folder": path.parent.name, "stem": path.stem, "id": record.id},
+            "file": {"path": record.file, "folder": folder.rpartition("/")[2], "stem": name.rpartition(".")[0],
+                     "id": record.id},
             "settings": self.context.settings,
             "today": self.context.today,
             "rule_ids": self.context.rule_ids,
@@ -73,7 +74,7 @@ class Evaluator:
     def evaluate_record(self, register: Register, record: Record, singles: dict[str, Any]) -> list[Finding]:
         variables, related_valid = self.record_variables(register, record, singles)
         findings: list[Finding] = []
-        for rule in self.rules_by_kind[record.kind]:
+        for rule in self.screens[record.kind].suspects(self.compiler.environment(record.kind).activation(variables)):
             try:
                 findings.extend(self._apply(rule, record, variables))
             except EvaluationError as error:

@@ -15,6 +15,7 @@ from typing import Any, Iterable
 
 from ap_lint.findings import Finding, JsonPath
 from ap_lint.loader import load_record
+from ap_lint.yamlfast import load_fast
 from ap_lint.pack import KindSpec, Pack, Relation
 
 RECORDS_DIR = "records"
@@ -114,6 +115,13 @@ def read_source(source: SourceFile, max_bytes: int) -> Record:
 def record_from_bytes(source: SourceFile, raw: bytes, max_bytes: int) -> Record:
     """Load one record from its bytes (as read from disk, or made in memory for rule examples)."""
     digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
+    if not source.front_matter and len(raw) <= max_bytes:
+        try:
+            data = load_fast(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            data = None
+        if data is not None:
+            return Record(source.kind, source.path.stem, source.display, data, digest)
     offset = 0
     if source.front_matter:
         raw, offset = _front_matter(raw)

@@ -92,6 +92,32 @@ def _skip_pattern(text: str) -> re.Pattern[str]:
     return re.compile(f"^{escaped}($|[.\\[])")
 
 
+@dataclass(frozen=True)
+class Screen:
+    """All of a kind's assertions in one CEL program, evaluated once per record.
+
+    Evaluating one program that returns a list of booleans costs about as much
+    as evaluating one rule, so a record that passes everything costs one call.
+    Only rules that fail the screen (or that it cannot express) are evaluated
+    one by one, to find where they fail and to render their messages.
+    """
+
+    rules: list[Rule]
+    screened: list[Rule]
+    program: Program | None
+
+    def suspects(self, activation: Any) -> list[Rule]:
+        """The rules that may fail on this record: every rule, less those the screen saw pass."""
+        if self.program is None:
+            return self.rules
+        try:
+            verdicts = self.program.evaluate(activation)
+        except EvaluationError:
+            return self.rules
+        passed = {id(rule) for rule, verdict in zip(self.screened, verdicts) if verdict is True}
+        return [rule for rule in self.rules if id(rule) not in passed]
+
+
 class RuleCompiler:
     """Compiles a pack's rule documents, with one CEL environment per record kind."""
 
@@ -110,6 +136,29 @@ class RuleCompiler:
             extra = {"plain": (), "loop": LOOP_VARIABLES, "scan": SCAN_VARIABLES}[mode]
             self._environments[key] = Environment([*self.variables_for(kind), *extra])
         return self._environments[key]
+
+    def screen(self, kind: str, rules: list[Rule]) -> "Screen":
+        """One CEL program that checks all of a kind's assertions at once (see Screen)."""
+        screened: list[Rule] = []
+        parts: list[str] = []
+        for rule in rules:
+            document = rule.document
+            if rule.assertion is None or "index" in document["assert"]:
+                continue
+            check = f"({document['assert']})"
+            if "for_each" in document:
+                check = f"({document['for_each']}).all(item, {check})"
+            if "when" in document:
+                check = f"(!({document['when']}) || {check})"
+            parts.append(check)
+            screened.append(rule)
+        program = None
+        if parts:
+            try:
+                program = self.environment(kind).compile("[" + ",\n".join(parts) + "]")
+            except ExpressionError:
+                program, screened = None, []
+        return Screen(rules, screened, program)
 
     def compile_all(self) -> list[Rule]:
         rules = [self.compile(source, document) for source, document in self.pack.rule_documents]
