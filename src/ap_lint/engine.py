@@ -8,6 +8,7 @@ locates only the files that have findings.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
@@ -50,6 +51,15 @@ class Evaluator:
                 continue
             findings.extend(self.evaluate_record(register, record, singles))
         return findings
+
+    def context_key(self, register: Register, record: Record, salt: str) -> str:
+        """A digest of everything a record's rules can see: its content and its related records'."""
+        digest = hashlib.blake2b(salt.encode(), digest_size=16)
+        digest.update(record.digest.encode())
+        for relation in self.pack.relations.get(record.kind, []):
+            _, members = register.related(record, relation)
+            digest.update(b"|" + ",".join(member.digest for member in members).encode())
+        return digest.hexdigest()
 
     def record_variables(self, register: Register, record: Record, singles: dict[str, Any]) -> tuple[
             dict[str, Any], bool]:
