@@ -172,7 +172,9 @@ def locate_findings(findings: list[Finding], text_of: Callable[[str], str | None
     located: list[Finding] = []
     for finding in findings:
         (by_file.setdefault(finding.file, []) if finding.line == 0 else located).append(finding)
-    taken = {(f.file, f.line, f.column) for f in located}
+    taken: dict[tuple[str, int], list[int]] = {}
+    for f in located:
+        taken.setdefault((f.file, f.line), []).append(f.column)
     for file, pending in by_file.items():
         text = text_of(file)
         offset = offsets.get(file, 0)
@@ -182,7 +184,8 @@ def locate_findings(findings: list[Finding], text_of: Callable[[str], str | None
         for finding in pending:
             line, column = locate(root, finding.path)
             line += offset
-            if finding.rule == "schema" and (file, line, column) in taken:
-                continue  # the loader already reported this value (a trap such as 2026-02-30)
+            if finding.rule == "schema" and any(c <= column for c in taken.get((file, line), ())):
+                # the loader already reported this value (2026-02-30) or its key (`on:`, read as true)
+                continue
             located.append(dataclasses.replace(finding, line=line, column=column))
     return sorted(located, key=lambda f: (f.file, f.line, f.column, f.rule, f.message))

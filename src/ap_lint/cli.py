@@ -90,7 +90,8 @@ def check(root: Path | None, today: str | None, pack_dir: Path | None, output_fo
     result = Checker.for_root(register_root, pack_dir).check(options)
     stream = click.get_text_stream("stdout")
     report_options = ReportOptions(color=use_color(stream) and output_format == "text")
-    click.echo(REPORTER_BY_NAME[output_format](result, report_options), nl=False)
+    # color= keeps click from stripping the colour FORCE_COLOR asked for when stdout is not a terminal
+    click.echo(REPORTER_BY_NAME[output_format](result, report_options), nl=False, color=report_options.color)
     sys.exit(exit_code(result))
 
 

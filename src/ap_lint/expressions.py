@@ -141,8 +141,8 @@ def _text(value: Any) -> str:
         return "(none)"
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:g}"
+    if isinstance(value, float):  # 18.0 -> 18, 91.666... -> 91.67; never 1.23457e+07
+        return str(int(value)) if value.is_integer() else f"{value:.2f}".rstrip("0").rstrip(".")
     if isinstance(value, list):
         return ", ".join(_text(v) for v in value)
     return str(value)

@@ -112,11 +112,12 @@ def bundled_pack() -> Path | None:
 
 def find_pack(register_root: Path, explicit: Path | None = None) -> Path:
     """The pack to use: ``explicit``, the register's own, or the bundled one."""
-    for candidate in (explicit, register_root):
-        if candidate is not None and (candidate / PACK_FILE).is_file():
-            return candidate
-    if explicit is not None:
+    if explicit is not None:  # a --pack that is not a pack is an error, not a reason to use another one
+        if (explicit / PACK_FILE).is_file():
+            return explicit
         raise PolicyPackError(f"{explicit} is not a policy pack: it has no {PACK_FILE}.")
+    if (register_root / PACK_FILE).is_file():
+        return register_root
     bundled = bundled_pack()
     if bundled is None:
         raise PolicyPackError("No policy pack found: the register has no rules/pack.yaml and none is installed.")
@@ -165,7 +166,7 @@ def parse_clauses(text: str) -> dict[str, str]:
     for match in _CLAUSE.finditer(body):
         chunk = body[start:match.start()]
         paragraph = re.split(r"\n\s*\n|\n\s*- |\{#[^}]*\}", chunk)[-1]
-        sentence = " ".join(paragraph.replace("#", " ").split()).strip(" -")
+        sentence = " ".join(paragraph.replace("#", " ").split()).strip(" -,;")
         if not sentence:
             sentence = " ".join(chunk.split())[-200:]
         clauses[match.group(1)] = sentence

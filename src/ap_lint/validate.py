@@ -46,8 +46,19 @@ class SchemaValidator:
         for error in self._full[kind].iter_errors(data):
             for leaf in _leaves(error):
                 found.extend(self._explain(schema, file, record_id, leaf))
+        if not found:  # the two validators disagree (a format such as email): explain with the fast one's errors
+            found = list(self._fast_findings(kind, schema, file, record_id, data))
         unique = {(f.path, f.message): f for f in found}
         return sorted(unique.values(), key=lambda f: (f.path, f.message))
+
+    def _fast_findings(self, kind: str, schema: dict[str, Any], file: str, record_id: str,
+                       data: Any) -> Iterator[Finding]:
+        for error in self._fast[kind].iter_errors(data):
+            annotations = _annotations(schema, list(error.schema_path))
+            path: JsonPath = tuple(error.instance_path)
+            message = annotations.get("x-message") or f"{_about(path, annotations.get('title'))}: {error.message}."
+            yield Finding(file=file, line=0, column=0, rule=annotations.get("x-rule", SCHEMA_RULE), severity="error",
+                          message=message, clause=annotations.get("x-clause"), path=path, record=record_id)
 
     def _explain(self, schema: dict[str, Any], file: str, record_id: str,
                  error: jsonschema.ValidationError) -> Iterator[Finding]:
@@ -56,9 +67,9 @@ class SchemaValidator:
         path: JsonPath = tuple(error.absolute_path)
         rule = annotations.get("x-rule", SCHEMA_RULE)
 
-        def finding(message: str, at: JsonPath = path, rule_id: str = rule) -> Finding:
+        def finding(message: str, at: JsonPath = path, rule_id: str = rule, cites: str | None = clause) -> Finding:
             return Finding(file=file, line=0, column=0, rule=rule_id, severity="error", message=message,
-                           clause=clause, path=at, record=record_id)
+                           clause=cites, path=at, record=record_id)
 
         keyword = error.validator
         subschema: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
@@ -81,9 +92,11 @@ class SchemaValidator:
             properties = subschema.get("properties", {})
             for name in error.validator_value:
                 if isinstance(error.instance, dict) and name not in error.instance:
-                    title = properties.get(name, {}).get("title")
-                    about = f" ({title})" if title else ""
-                    yield finding(f"'{name}'{about} is missing{_where(path)}: add it.", path + (name,))
+                    missing = properties.get(name) if isinstance(properties.get(name), dict) else {}
+                    about = f" ({missing['title']})" if "title" in missing else ""
+                    # a missing field breaks the clause its own subschema cites (a missing rationale: {#rationale})
+                    yield finding(f"'{name}'{about} is missing{_where(path)}: add it.", path + (name,),
+                                  cites=missing.get("x-clause", clause))
             return
         yield finding(_message(keyword, error, annotations.get("title"), path))
 
@@ -139,10 +152,14 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _about(path: JsonPath, title: str | None) -> str:
+    field = f"'{path[-1]}'" if path and isinstance(path[-1], str) else "This value"
+    return f"{field} ({title})" if title else field
+
+
 def _message(keyword: str, error: jsonschema.ValidationError, title: str | None, path: JsonPath) -> str:
     value = error.instance
-    field = f"'{path[-1]}'" if path and isinstance(path[-1], str) else "This value"
-    about = f"{field} ({title})" if title else field
+    about = _about(path, title)
     expected = error.validator_value
     if keyword == "type":
         wanted = expected if isinstance(expected, str) else " or ".join(expected)

@@ -1,0 +1,169 @@
+"""Shared fixtures: the repository root, a throw-away copy of the example register, and the CLI as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+RunCli = Callable[..., "subprocess.CompletedProcess[str]"]
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    """The repository root: it holds the example register (records/) and the policy pack."""
+    return REPO_ROOT
+
+
+@pytest.fixture
+def register_copy(tmp_path: Path) -> Path:
+    """A copy of the example register's records/ in a temporary folder; returns the register root."""
+    root = tmp_path / "register"
+    shutil.copytree(REPO_ROOT / "records", root / "records")
+    return root
+
+
+def cli_environment(**extra: str) -> dict[str, str]:
+    """The environment a user's shell gives ap-lint: no colour, no date override, plus ``extra``."""
+    env = {key: value for key, value in os.environ.items()
+           if key not in ("AP_LINT_TODAY", "FORCE_COLOR", "NO_COLOR", "AP_LINT_DEBUG")}
+    env["NO_COLOR"] = "1"
+    env.update(extra)
+    return env
+
+
+@pytest.fixture(scope="session")
+def run_cli() -> RunCli:
+    """Run ``ap-lint ARGS...`` in a subprocess (``python -m ap_lint``) and return the completed process.
+
+    Keyword arguments: ``cwd`` (default: the repository root) and ``env`` (extra
+    variables; pass ``NO_COLOR=""`` to clear it).
+    """
+
+    def run(*args: str | Path, cwd: Path | None = None,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "ap_lint", *(str(a) for a in args)],
+            cwd=cwd or REPO_ROOT, env=cli_environment(**(env or {})),
+            capture_output=True, text=True, timeout=60, check=False,
+        )
+
+    return run
+
+
+def write_files(root: Path, files: dict[str, str]) -> Path:
+    """Write ``{relative path: text}`` under ``root`` (creating folders) and return ``root``."""
+    for relative, text in files.items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, "utf-8")
+    return root
+
+
+_EXAMPLES = "examples:\n  - {name: passes, expect: pass}\n  - {name: fails, expect: fail}\n"
+
+#: A pack and register about nothing in particular (shops and orders), small enough to read in a test.
+TINY_REGISTER: dict[str, str] = {
+    "rules/pack.yaml": """\
+name: tiny test pack
+policy:
+  document: policy/tiny.md
+kinds:
+  shop:
+    files: records/shops/*.yaml
+    schema: schemas/shop.schema.json
+  order:
+    files: records/orders/*.yaml
+    schema: schemas/order.schema.json
+  exemption:
+    files: records/exemptions/*.yaml
+    schema: schemas/exemption.schema.json
+relations:
+  order:
+    shop: {lookup: shop, by: shop}
+    customer_orders: {group: order, field: customer, by: customer}
+waivers: {kind: exemption, rule: rule, record: record, approved_on: approved_on, expires_on: expires_on}
+""",
+    "rules/settings.yaml": "max_items:\n  value: 3\n  description: Most items one order may hold.\n",
+    "policy/tiny.md": "# Tiny policy\n\nOrders are small. {#orders.small}\n\nOrders name an open shop. {#orders.shop}\n",
+    "schemas/shop.schema.json": """\
+{"type": "object", "required": ["id", "name", "open"], "additionalProperties": false,
+ "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "open": {"type": "boolean"}}}
+""",
+    "schemas/order.schema.json": """\
+{"type": "object", "required": ["id", "shop", "customer", "items"], "additionalProperties": false,
+ "properties": {"id": {"type": "string"}, "shop": {"type": "string"}, "customer": {"type": "string"},
+                "items": {"type": "array", "items": {"type": "string"}}}}
+""",
+    "schemas/exemption.schema.json": """\
+{"type": "object", "required": ["id", "rule", "record", "expires_on"], "additionalProperties": false,
+ "properties": {"id": {"type": "string"}, "rule": {"type": "string"}, "record": {"type": "string"},
+                "approved_on": {"type": "string", "format": "date"},
+                "expires_on": {"type": "string", "format": "date"}}}
+""",
+    "rules/checks/order-small.yaml": """\
+id: order-small
+title: An order holds at most the allowed number of items
+clause: orders.small
+severity: error
+applies_to: order
+assert: size(record.items) <= settings.max_items
+at: items
+message: Order {record.id} has {size(record.items)} items; at most {settings.max_items} are allowed.
+why: Small orders are the policy.
+""" + _EXAMPLES,
+    "rules/checks/order-shop-open.yaml": """\
+id: order-shop-open
+title: An order names a shop that is open
+clause: orders.shop
+severity: error
+applies_to: order
+when: shop != null
+assert: shop.open
+at: shop
+message: "{shop.name} is closed: choose an open shop."
+why: Closed shops cannot take orders.
+""" + _EXAMPLES,
+    "rules/checks/order-item-named.yaml": """\
+id: order-item-named
+title: Every item of an order says what it is
+clause: null
+category: integrity
+severity: warning
+applies_to: order
+for_each: record.items
+assert: item.trim() != ''
+at: "items[{index}]"
+message: Item {index + 1} of {record.id} is blank; write what was ordered.
+why: A blank item cannot be delivered.
+""" + _EXAMPLES,
+    "rules/checks/order-one-per-customer.yaml": """\
+id: order-one-per-customer
+title: A customer has one order
+clause: null
+category: integrity
+severity: error
+waivable: false
+applies_to: order
+assert: size(customer_orders) == 0
+at: customer
+message: "{record.customer} also has {customer_orders.map(o, o.id)}: merge the orders."
+why: One order per customer keeps deliveries simple.
+""" + _EXAMPLES,
+    "records/shops/corner.yaml": "id: corner\nname: Corner Shop\nopen: true\n",
+    "records/shops/mill.yaml": "id: mill\nname: Mill Shop\nopen: false\n",
+    "records/orders/o-1.yaml": "id: o-1\nshop: corner\ncustomer: c-1\nitems: [tea, milk]\n",
+}
+
+
+@pytest.fixture
+def tiny_register(tmp_path: Path) -> Path:
+    """A register with its own tiny pack (shops, orders, exemptions; four rules) in a temporary folder."""
+    return write_files(tmp_path / "tiny", TINY_REGISTER)

@@ -1,0 +1,116 @@
+"""CEL expressions and message templates: compile once, fail with a position, render plainly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ap_lint.expressions import Environment, EvaluationError, ExpressionError, Template
+
+
+@pytest.fixture(scope="module")
+def env() -> Environment:
+    return Environment(["record", "today", "settings"])
+
+
+def activation(env: Environment, record: dict[str, Any] | None = None, today: str = "2026-11-28") -> Any:
+    return env.activation({"record": record or {}, "today": today, "settings": {"limit": 3}})
+
+
+def test_environment_declares_its_variables_once_each() -> None:
+    assert Environment(["b", "a", "b"]).variables == ("a", "b")
+
+
+@pytest.mark.parametrize(("source", "message"), [
+    ("recrd.x", "at 1:6: undeclared reference to 'recrd.x' (in container '')"),
+    ("size(record", "at 1:12: Syntax error: missing ')' at '<EOF>'"),
+])
+def test_compile_errors_are_one_line_with_a_position(env: Environment, source: str, message: str) -> None:
+    with pytest.raises(ExpressionError) as caught:
+        env.compile(source)
+    assert str(caught.value) == message
+
+
+def test_a_truncated_expression_is_a_syntax_error_at_its_end(env: Environment) -> None:
+    with pytest.raises(ExpressionError) as caught:
+        env.compile("record.x +")
+    assert str(caught.value).startswith("at 1:11: Syntax error: mismatched input '<EOF>'")
+    assert "\n" not in str(caught.value)
+
+
+def test_programs_evaluate_to_plain_python_values(env: Environment) -> None:
+    values = activation(env, {"a": [1, 2], "d": "2026-01-01"})
+    assert env.compile("record.a.map(x, x * 2)").evaluate(values) == [2, 4]
+    assert env.compile("record.d < today").evaluate(values) is True
+    assert env.compile("settings.limit").evaluate(values) == 3
+    assert env.compile("record.?missing.orValue('none')").evaluate(values) == "none"
+    assert env.compile("cel.bind(n, size(record.a), n * n)").evaluate(values) == 4
+    assert env.compile("math.greatest(record.a)").evaluate(values) == 2
+    assert env.compile("'a, b'.split(', ')").evaluate(values) == ["a", "b"]
+
+
+def test_the_helper_functions_are_declared(env: Environment) -> None:
+    values = activation(env, {"sessions": [{"start": "09:00", "end": "12:30"}]})
+    assert env.compile("days_between('2026-11-18', today)").evaluate(values) == 10
+    assert env.compile("add_days(today, 3)").evaluate(values) == "2026-12-01"
+    assert env.compile("weekday(today)").evaluate(values) == "saturday"
+    assert env.compile("weekly_hours(record.sessions)").evaluate(values) == 3.5
+
+
+def test_a_missing_field_is_an_evaluation_error(env: Environment) -> None:
+    with pytest.raises(EvaluationError, match='Key not found in map : "missing"'):
+        env.compile("record.missing == 1").evaluate(activation(env))
+
+
+def test_a_type_mismatch_is_an_evaluation_error(env: Environment) -> None:
+    with pytest.raises(EvaluationError, match="No matching overloads"):
+        env.compile("record.a + 1").evaluate(activation(env, {"a": "text"}))
+
+
+def test_a_helper_given_a_bad_date_is_an_evaluation_error(env: Environment) -> None:
+    with pytest.raises(EvaluationError, match="days_between: day is out of range for month"):
+        env.compile("days_between('2026-02-30', today)").evaluate(activation(env))
+
+
+def test_holds_needs_a_boolean(env: Environment) -> None:
+    assert env.compile("size(record) == 0").holds(activation(env)) is True
+    with pytest.raises(EvaluationError) as caught:
+        env.compile("record.a").holds(activation(env, {"a": "s"}))
+    assert str(caught.value) == "'record.a' gave 's', not true or false"
+
+
+def render(env: Environment, text: str, record: dict[str, Any]) -> str:
+    return Template.compile(text, env).render(activation(env, record))
+
+
+def test_template_fills_placeholders_and_keeps_doubled_braces(env: Environment) -> None:
+    assert render(env, "{{id}} is {record.id} on { today }.", {"id": "a-1"}) == "{id} is a-1 on 2026-11-28."
+    assert render(env, "no placeholders", {}) == "no placeholders"
+    assert render(env, "}}{{", {}) == "}{"
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (None, "(none)"),
+    (True, "true"),
+    (False, "false"),
+    (["a", 1, 2.5], "a, 1, 2.5"),
+    ([], ""),
+    (18.0, "18"),
+    (91.5, "91.5"),
+    (2 / 3, "0.67"),
+    (12345678.0, "12345678"),
+    (7, "7"),
+    ("text", "text"),
+])
+def test_template_renders_values_plainly(env: Environment, value: Any, text: str) -> None:
+    assert render(env, "[{record.v}]", {"v": value}) == f"[{text}]"
+
+
+def test_template_shows_a_value_it_cannot_evaluate_as_not_recorded(env: Environment) -> None:
+    assert render(env, "Ended on {record.ended.date}.", {}) == "Ended on (not recorded)."
+
+
+def test_template_compile_errors_are_expression_errors(env: Environment) -> None:
+    with pytest.raises(ExpressionError, match="^at 1:1: undeclared reference to 'recrd'"):
+        Template.compile("Hello {recrd}", env)
