@@ -7,9 +7,10 @@ module; this one only wires them together.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Sequence
 
 from ap_lint.engine import EvaluationContext, Evaluator
 from ap_lint.findings import Finding, parse_path
@@ -165,6 +166,20 @@ def _read_text(path: Path | None) -> str | None:
         return None
 
 
+_KEY_BEFORE_VALUE = re.compile(r"[^\s,\[\]{}#'\"]+[ \t]*:[ \t]*$")
+
+
+def _already_reported(columns: Sequence[int], line_text: list[str], column: int) -> bool:
+    """Whether the loader reported this value (2026-02-30), or its key on the same line (`on:`, read as true).
+
+    Records with loader problems are never evaluated by rules, so such a finding is a structural one (the
+    schema's, or a rule the schema names) about a value the user must rewrite anyway.
+    """
+    text = line_text[0] if line_text else ""
+    return any(c == column or (c < column and _KEY_BEFORE_VALUE.match(text, c - 1, column - 1))
+               for c in columns)
+
+
 def locate_findings(findings: list[Finding], text_of: Callable[[str], str | None],
                     offsets: dict[str, int]) -> list[Finding]:
     """Give every unlocated finding its line and column, reading only the files that have findings."""
@@ -181,11 +196,11 @@ def locate_findings(findings: list[Finding], text_of: Callable[[str], str | None
         if text is not None and offset:
             text = text.split("\n---", 1)[0].partition("\n")[2]
         root = compose_positions(text) if text is not None else None
+        lines = text.split("\n") if text is not None else []
         for finding in pending:
             line, column = locate(root, finding.path)
             line += offset
-            if finding.rule == "schema" and any(c <= column for c in taken.get((file, line), ())):
-                # the loader already reported this value (2026-02-30) or its key (`on:`, read as true)
+            if _already_reported(taken.get((file, line), ()), lines[line - offset - 1:line - offset], column):
                 continue
             located.append(dataclasses.replace(finding, line=line, column=column))
     return sorted(located, key=lambda f: (f.file, f.line, f.column, f.rule, f.message))

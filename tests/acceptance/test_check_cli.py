@@ -86,7 +86,7 @@ BROKEN = [
         id="no-rationale"),
     pytest.param(
         "  year_group: 9\n", "  year_group: 9\n  name: Sam Example\n",
-        f"{PLACEMENT}:7:9: error [schema] 'name' cannot be recorded about a pupil. The pupil block holds only ref, "
+        f"{PLACEMENT}:7:9: error [privacy-unknown-field] 'name' cannot be recorded about a pupil. The pupil block holds only ref, "
         "year_group, ehc_plan, looked_after and sen_support: never a name, date of birth, UPN, address or health "
         "details. Remove it, and do not commit it.",
         id="pupil-name"),

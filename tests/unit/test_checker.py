@@ -137,10 +137,16 @@ def test_locate_findings_drops_a_schema_finding_about_a_key_the_loader_reported(
     assert locate(text, [unlocated(("on",))]) == [("yaml-boolean-word", 2, 1)]
 
 
-def test_locate_findings_keeps_rule_findings_and_other_positions() -> None:
-    text = "id: a\nstart: 2026-02-30\nend: x\n"
-    assert locate(text, [unlocated(("start",), rule="dates-ordered"), unlocated(("end",))]) == [
-        ("dates-ordered", 2, 8), ("yaml-invalid-date", 2, 8), ("schema", 3, 6)]
+def test_locate_findings_drops_a_finding_of_a_rule_the_schema_names_at_a_reported_key() -> None:
+    text = "id: a\non: Sam Example\n"
+    assert locate(text, [unlocated(("on",), rule="privacy-unknown-field")]) == [("yaml-boolean-word", 2, 1)]
+
+
+def test_locate_findings_keeps_findings_at_other_positions() -> None:
+    text = "id: a\nstart: 2026-02-30\nend: x\nlist: [9:00, Monday]\n"
+    assert locate(text, [unlocated(("end",)), unlocated(("id",)), unlocated(("list", 1))]) == [
+        ("schema", 1, 5), ("yaml-invalid-date", 2, 8), ("schema", 3, 6), ("yaml-sexagesimal", 4, 8),
+        ("schema", 4, 14)]
 
 
 def test_locate_findings_points_a_missing_field_at_its_parent() -> None:
