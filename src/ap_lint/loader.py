@@ -57,7 +57,10 @@ class _Problem(Exception):
 
 
 class _StrictLoader(_BaseLoader):  # type: ignore[misc,valid-type]
-    """Safe loader that records traps instead of silently converting them."""
+    """Safe loader that records traps instead of silently converting them.
+
+    Files that may nest deeply are vetted by ``_check_depth`` before it sees them.
+    """
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
@@ -66,15 +69,39 @@ class _StrictLoader(_BaseLoader):  # type: ignore[misc,valid-type]
     def trap(self, rule: str, message: str, node: yaml.Node) -> None:
         self.traps.append((rule, message, node.start_mark))
 
+    def flatten_mapping(self, node: yaml.MappingNode) -> None:
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                # '<<' copies fields from elsewhere (and nested merges multiply them, like aliases);
+                # YAML 1.2 tools read it as an ordinary key. Records write their fields out.
+                raise _Problem("yaml-alias-limit",
+                               "'<<' (a merge key) copies fields from elsewhere in the file, and other YAML tools "
+                               "read it as a field named '<<'. Write the fields out instead.",
+                               key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+        super().flatten_mapping(node)
 
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+
+def _short(text: str, limit: int = 40) -> str:
+    """Text to quote in a message, cut to ``limit`` characters on one line."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _construct_mapping(loader: Any, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
     loader.flatten_mapping(node)
     mapping: dict[Any, Any] = {}
     first_line: dict[Any, int] = {}
     for key_node, value_node in node.value:
-        key = (key_node.value if key_node.tag == "tag:yaml.org,2002:bool"
-               else loader.construct_object(key_node, deep=deep))
-        if key_node.tag == "tag:yaml.org,2002:bool":
+        if not isinstance(key_node, yaml.ScalarNode):
+            # A list or mapping used as a key ('? [a, b]'): never built, since it may be an alias bomb.
+            what = "list" if isinstance(key_node, yaml.SequenceNode) else "mapping"
+            loader.trap(
+                "yaml-key-not-text",
+                f"A {what} is used as a key here. Field names are words, such as 'start_date'.",
+                key_node,
+            )
+            key: Any = f"({what} key on line {key_node.start_mark.line + 1})"
+        elif key_node.tag == "tag:yaml.org,2002:bool":
             word = key_node.value
             value_word = str(key_node.value.lower() in {"yes", "on", "y", "true"}).lower()
             loader.trap(
@@ -84,17 +111,19 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
                 key_node,
             )
             key = word
-        elif not isinstance(key, str):
-            loader.trap(
-                "yaml-key-not-text",
-                f"The key '{key_node.value}' is not a name. Field names are words, such as 'start_date'.",
-                key_node,
-            )
-            key = str(key_node.value)
+        else:
+            key = loader.construct_object(key_node, deep=deep)
+            if not isinstance(key, str):
+                loader.trap(
+                    "yaml-key-not-text",
+                    f"The key '{_short(key_node.value)}' is not a name. Field names are words, such as 'start_date'.",
+                    key_node,
+                )
+                key = str(key_node.value)
         if key in mapping:
             loader.trap(
                 "yaml-duplicate-key",
-                f"The key '{key}' appears twice in this mapping (first on line {first_line[key]}). "
+                f"The key '{_short(key)}' appears twice in this mapping (first on line {first_line[key]}). "
                 "YAML keeps only the last one; delete or merge the duplicate.",
                 key_node,
             )
@@ -104,7 +133,7 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
     return mapping
 
 
-def _construct_bool(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
+def _construct_bool(loader: Any, node: yaml.ScalarNode) -> Any:
     value = loader.construct_yaml_bool(node)
     if node.value.lower() in BOOLEAN_WORDS:
         loader.trap(
@@ -116,7 +145,7 @@ def _construct_bool(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
     return value
 
 
-def _construct_int(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
+def _construct_int(loader: Any, node: yaml.ScalarNode) -> Any:
     text = node.value
     if _SEXAGESIMAL.match(text):
         number = loader.construct_yaml_int(node)
@@ -135,10 +164,19 @@ def _construct_int(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
             node,
         )
         return text
-    return loader.construct_yaml_int(node)
+    try:
+        return loader.construct_yaml_int(node)
+    except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+        loader.trap(
+            "yaml-syntax",
+            f"This number has {len(text):,} digits, more than any field holds. "
+            "If it is a reference, put it in quotes; otherwise correct it.",
+            node,
+        )
+        return text
 
 
-def _construct_timestamp(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
+def _construct_timestamp(loader: Any, node: yaml.ScalarNode) -> Any:
     text = node.value
     try:
         value = loader.construct_yaml_timestamp(node)
@@ -159,7 +197,7 @@ def _construct_timestamp(loader: _StrictLoader, node: yaml.ScalarNode) -> Any:
     return value.isoformat()
 
 
-def _refuse_tag(loader: _StrictLoader, node: yaml.Node) -> Any:
+def _refuse_tag(loader: Any, node: yaml.Node) -> Any:
     raise _Problem(
         "yaml-tag",
         f"The tag '{node.tag}' is not allowed: records hold plain text, numbers, dates, lists and mappings. "
@@ -180,7 +218,7 @@ for _tag in ("tag:yaml.org,2002:binary", "tag:yaml.org,2002:set", "tag:yaml.org,
 
 
 _YAML_HINTS = {
-    "mapping values are not allowed here": "A value contains ': '. Put the whole value in quotes.",
+    "mapping values are not allowed": "A value contains ': '. Put the whole value in quotes.",
     "found a tab character": "A tab is used for indentation. YAML needs spaces.",
     "could not find expected ':'": "A line is missing its ':' or a quote is not closed.",
     "found undefined alias": "An alias (*name) refers to an anchor (&name) that is not defined.",
@@ -191,8 +229,16 @@ _YAML_HINTS = {
 
 
 def _syntax_problem(error: yaml.YAMLError, text: str) -> _Problem:
+    if isinstance(error, yaml.reader.ReaderError):  # a character YAML does not allow, anywhere in the file
+        character = error.character if isinstance(error.character, int) else ord(str(error.character)[:1] or " ")
+        # libyaml counts bytes and the Python reader characters: find the character itself instead
+        offset = text.find(chr(character))
+        line, column = _position_of_offset(text, offset if offset >= 0 else error.position)
+        return _Problem("yaml-syntax", f"This file holds a control character (#x{character:02x}), which YAML does "
+                                       "not allow. Delete it; your editor may show it as a box or a question mark.",
+                        line, column)
     mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-    problem = getattr(error, "problem", None) or str(error)
+    problem = " ".join((getattr(error, "problem", None) or str(error)).split())
     line = mark.line + 1 if mark is not None else 1
     column = mark.column + 1 if mark is not None else 1
     hint = next((h for key, h in _YAML_HINTS.items() if key in problem), "")
@@ -216,7 +262,9 @@ def _position_of_offset(text: str, offset: int) -> tuple[int, int]:
 
 
 def _decode(raw: bytes) -> str:
-    if b"\x00" in raw[:8192] or b"\x00" in raw:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise _Problem("file-encoding", "This file is saved as UTF-16. Save it as UTF-8 in your editor.")
+    if b"\x00" in raw:
         raise _Problem("file-binary", "This is a binary file, not a YAML record. Remove it from records/.")
     try:
         text = raw.decode("utf-8")
@@ -263,19 +311,24 @@ def load_record(raw: bytes, path: str, *, max_bytes: int = MAX_FILE_BYTES,
                 max_nodes: int = MAX_EXPANDED_NODES) -> LoadedFile:
     """Load one record file's bytes strictly; never raises for bad input."""
     text = ""
+    loader: Any = None
     try:
         if len(raw) > max_bytes:
-            raise _Problem("file-too-large", f"This file is {len(raw):,} bytes; a record is at most "
-                                             f"{max_bytes:,}. Split it or remove what does not belong.")
+            raise _Problem("file-too-large", f"This file is larger than {max_bytes:,} bytes, the most a record "
+                                             "may be. Remove what does not belong in it.")
         text = _decode(raw)
         if not text.strip() or all(
             not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
         ):
             raise _Problem("file-empty", "This file is empty. Write the record, or delete the file.")
+        deep = _nesting_bound(text) > MAX_DEPTH
+        if deep:
+            _check_depth(text)
         loader = _StrictLoader(text)
         try:
             node = loader.get_single_node()
-            if node is None:
+            if node is None or (isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
+                                and not node.value):
                 raise _Problem("file-empty", "This file holds no record. Write the record, or delete the file.")
             if not isinstance(node, yaml.MappingNode):
                 raise _Problem("yaml-not-mapping",
@@ -285,7 +338,7 @@ def load_record(raw: bytes, path: str, *, max_bytes: int = MAX_FILE_BYTES,
             data = loader.construct_document(node)
         finally:
             loader.dispose()
-        if ("*" in text or _looks_deep(text)) and _expanded_size(data, max_nodes) > max_nodes:
+        if (deep or "*" in text) and _expanded_size(data, max_nodes) > max_nodes:
             raise _Problem("yaml-alias-limit", f"Aliases (*name) expand this file past {max_nodes:,} values. "
                                                "Write the values out instead of nesting aliases.")
     except _Problem as problem:
@@ -295,20 +348,73 @@ def load_record(raw: bytes, path: str, *, max_bytes: int = MAX_FILE_BYTES,
         return LoadedFile(path, None, [_finding(path, problem.rule, problem.message, problem.line, problem.column)])
     except RecursionError:
         return LoadedFile(path, None, [_finding(
-            path, "yaml-too-deep", f"The file nests too deeply to read. Records are a few levels deep; "
-                                   "check the indentation and brackets.", 1, 1)])
-    problems = [
-        _finding(path, rule, message, mark.line + 1, mark.column + 1) for rule, message, mark in loader.traps
-    ]
-    return LoadedFile(path, data, problems)
+            path, "yaml-too-deep", f"The file nests too deeply to read (more than {MAX_DEPTH} levels). "
+                                   "Records are a few levels deep; check the indentation and brackets.", 1, 1)])
+    return LoadedFile(path, data, _capped(path, loader.traps))
 
 
-_DEEP_INDENT = re.compile(r"\n {%d,}\S" % (2 * MAX_DEPTH))
+#: Problems of one kind reported one by one in a file; the rest are counted in one more finding.
+MAX_PROBLEMS_PER_RULE = 5
 
 
-def _looks_deep(text: str) -> bool:
-    """Cheap test for files that might nest past MAX_DEPTH (most records are 3 levels deep)."""
-    return text.count("[") + text.count("{") > MAX_DEPTH or _DEEP_INDENT.search(text) is not None
+def _capped(path: str, traps: list[tuple[str, str, yaml.Mark]]) -> list[Finding]:
+    """The traps as findings, at most MAX_PROBLEMS_PER_RULE of each rule, then one that counts the rest."""
+    findings: list[Finding] = []
+    seen: dict[str, int] = {}
+    for rule, message, mark in traps:
+        seen[rule] = seen.get(rule, 0) + 1
+        if seen[rule] <= MAX_PROBLEMS_PER_RULE:
+            findings.append(_finding(path, rule, message, mark.line + 1, mark.column + 1))
+        elif seen[rule] == MAX_PROBLEMS_PER_RULE + 1:
+            findings.append(_finding(path, rule, "", mark.line + 1, mark.column + 1))
+    for index, finding in enumerate(findings):
+        if not finding.message:
+            more = seen[finding.rule] - MAX_PROBLEMS_PER_RULE
+            findings[index] = _finding(
+                path, finding.rule, f"{more:,} more problem{'s' if more > 1 else ''} like the ones above "
+                                    f"from here on, not listed one by one. Fix them all, then check again.",
+                finding.line, finding.column)
+    return findings
+
+
+def _check_depth(text: str) -> None:
+    """Refuse a file that nests past MAX_DEPTH, before any parser builds it.
+
+    libyaml builds nodes recursively in C, so a file nested tens of thousands
+    of levels deep would overflow the C stack and kill the process. The
+    pure-Python parser streams events without recursion, so it can count the
+    depth safely and say where the file goes too deep.
+    """
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise _Problem("yaml-too-deep", f"The file nests more than {MAX_DEPTH} levels deep here. Records are "
+                                                "a few levels deep; check the indentation and brackets.",
+                               event.start_mark.line + 1, event.start_mark.column + 1)
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+
+
+def _nesting_bound(text: str) -> int:
+    """A cheap upper bound on how deep ``text`` can nest (ordinary records: under 30).
+
+    Every level of nesting needs a flow bracket, more indentation, or a block
+    indicator ('- ', '? ', ': ') on the same line.
+    """
+    flow = text.count("[") + text.count("{")
+    if flow > MAX_DEPTH:
+        return flow
+    block = 0
+    for line in text.split("\n"):
+        body = line.lstrip(" ")
+        if not body or body.startswith("#"):
+            continue
+        indent = len(line) - len(body)
+        same_line = body.count("- ") + body.count("? ") + body.count(": ") + 1
+        block = max(block, 2 * indent + same_line)
+    return flow + block
 
 
 def _finding(path: str, rule: str, message: str, line: int, column: int) -> Finding:
@@ -318,8 +424,10 @@ def _finding(path: str, rule: str, message: str, line: int, column: int) -> Find
 def compose_positions(text: str) -> yaml.Node | None:
     """Parse ``text`` into nodes (with marks) for locating paths; None if it cannot be parsed."""
     try:
+        if _nesting_bound(text) > MAX_DEPTH:
+            _check_depth(text)
         return yaml.compose(text, Loader=_BaseLoader)  # type: ignore[no-any-return]
-    except (yaml.YAMLError, RecursionError):
+    except (yaml.YAMLError, RecursionError, _Problem):
         return None
 
 
@@ -340,11 +448,15 @@ def locate(root: yaml.Node | None, path: JsonPath) -> tuple[int, int]:
 
 def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Node | None, yaml.Node] | None:
     if isinstance(node, yaml.MappingNode) and isinstance(part, str):
-        found = None
-        for key_node, value_node in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.value == part:
-                found = (key_node, value_node)  # the last one wins, as when loading
-        return found
+        # Indexed once per mapping, so locating many findings in one large file stays linear.
+        index: dict[str, tuple[yaml.Node, yaml.Node]] | None = getattr(node, "_ap_lint_index", None)
+        if index is None:
+            index = {}
+            for key_node, value_node in node.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    index[key_node.value] = (key_node, value_node)  # the last one wins, as when loading
+            node._ap_lint_index = index  # type: ignore[attr-defined]
+        return index.get(part)
     if isinstance(node, yaml.SequenceNode) and isinstance(part, int):
         if 0 <= part < len(node.value):
             return None, node.value[part]

@@ -82,7 +82,9 @@ class SchemaValidator:
                 text = unknown_spec.get("message") or (
                     f"'{key}' is not a field here{_where(path)}. Check its spelling against the schema, "
                     "or remove it.")
-                yield finding(text.replace("{field}", str(key)), path + (key,), unknown_spec.get("rule", rule))
+                # a rule named by x-unknown-field (such as a privacy rule) cites its own clause, if any
+                cites = unknown_spec.get("clause") if "rule" in unknown_spec else clause
+                yield finding(text.replace("{field}", str(key)), path + (key,), unknown_spec.get("rule", rule), cites)
             return
         custom = annotations.get("x-message")
         if custom:
