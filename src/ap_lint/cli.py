@@ -6,6 +6,7 @@ or internal failure.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import os
 import sys
@@ -17,17 +18,18 @@ import click
 
 from ap_lint import __version__
 from ap_lint.checker import Checker, CheckOptions, CheckResult
-from ap_lint.errors import ApLintError, RegisterNotFound
+from ap_lint.errors import ApLintError, ConfigError, RegisterNotFound
+from ap_lint.fsutil import write_atomic
+from ap_lint.gitutil import change_for, scope_to_change
 from ap_lint.register import RECORDS_DIR, find_register_root
-from ap_lint.reporters import REPORTER_BY_NAME, ReportOptions
+from ap_lint.reporters import REPORTER_BY_NAME, ReportOptions, failing_findings
 
 EXIT_OK, EXIT_FINDINGS, EXIT_FAILURE = 0, 1, 2
 
 
 def exit_code(result: CheckResult, fail_on: str = "error") -> int:
     """The one place a check result becomes an exit code."""
-    failing = result.errors + (result.warnings if fail_on == "warning" else [])
-    return EXIT_FINDINGS if failing else EXIT_OK
+    return EXIT_FINDINGS if failing_findings(result, fail_on) else EXIT_OK
 
 
 def resolve_root(root: Path | None) -> Path:
@@ -59,6 +61,57 @@ def use_color(stream: Any) -> bool:
     return bool(getattr(stream, "isatty", lambda: False)())
 
 
+def resolve_format(name: str) -> str:
+    """``auto`` is ``github`` inside GitHub Actions (GITHUB_ACTIONS=true), else ``text``."""
+    if name != "auto":
+        return name
+    return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+
+
+def parse_outputs(_context: click.Context, _parameter: click.Parameter,
+                  values: tuple[str, ...]) -> list[tuple[str, Path]]:
+    """``--output FORMAT:PATH`` values as (format, path) pairs."""
+    outputs = []
+    for value in values:
+        name, colon, path = value.partition(":")
+        if not colon or not path or name not in REPORTER_BY_NAME:
+            raise click.BadParameter(f"'{value}' is not FORMAT:PATH with FORMAT one of "
+                                     f"{', '.join(sorted(REPORTER_BY_NAME))} (for example sarif:results.sarif).")
+        outputs.append((name, Path(path)))
+    return outputs
+
+
+def split_paths(paths: tuple[Path, ...]) -> tuple[Path, list[str]]:
+    """The register root and the files (relative to it) named on the command line: ``[ROOT] [FILE]...``."""
+    missing = [p for p in paths if not p.exists() and not p.is_symlink()]
+    if missing:
+        raise click.UsageError(f"Path '{missing[0]}' does not exist.")
+    folders = [p for p in paths if p.is_dir()]
+    files = [p for p in paths if not p.is_dir()]
+    if len(folders) > 1:
+        raise click.UsageError(f"Name one register folder, not {len(folders)}: {', '.join(map(str, folders))}.")
+    if folders or not files or find_register_root(Path.cwd()) is not None:
+        root = resolve_root(folders[0] if folders else None)
+    else:
+        root = resolve_root(find_register_root(files[0].absolute().parent))
+    named = []
+    for file in files:
+        try:
+            named.append(file.absolute().resolve().relative_to(root).as_posix())
+        except ValueError:
+            raise click.UsageError(f"{file} is not inside the register at {root}.") from None
+    return root, named
+
+
+def write_outputs(outputs: list[tuple[str, Path]], result: CheckResult, options: ReportOptions) -> None:
+    """Write each ``--output`` file, atomically."""
+    for name, path in outputs:
+        try:
+            write_atomic(path, REPORTER_BY_NAME[name](result, options))
+        except OSError as error:
+            raise ConfigError(f"cannot write {path}: {error.strerror or error}") from None
+
+
 ROOT_ARGUMENT = click.argument("root", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path))
 TODAY_OPTION = click.option("--today", metavar="YYYY-MM-DD",
                             help="The date to check against (default: AP_LINT_TODAY, else the real date).")
@@ -78,21 +131,45 @@ def cli() -> None:
 
 
 @cli.command()
-@ROOT_ARGUMENT
+@click.argument("paths", nargs=-1, metavar="[ROOT] [FILE]...", type=click.Path(path_type=Path))
 @TODAY_OPTION
 @PACK_OPTION
-@click.option("--format", "output_format", type=click.Choice(sorted(REPORTER_BY_NAME)), default="text",
-              show_default=True, help="How to print findings.")
-def check(root: Path | None, today: str | None, pack_dir: Path | None, output_format: str) -> None:
-    """Check every record of the register at ROOT (default: the nearest folder with records/)."""
-    register_root = resolve_root(root)
+@click.option("--format", "output_format", type=click.Choice([*sorted(REPORTER_BY_NAME), "auto"]), default="text",
+              show_default=True, help="How to print findings; auto is github inside GitHub Actions, else text.")
+@click.option("--output", "outputs", multiple=True, metavar="FORMAT:PATH", callback=parse_outputs,
+              help="Also write the findings in FORMAT to the file PATH (repeatable): sarif:results.sarif.")
+@click.option("--fail-on", type=click.Choice(["error", "warning"]), default="error", show_default=True,
+              help="The lowest severity that fails the run (exit 1).")
+@click.option("--since", metavar="REV", help="Report on the files changed since the branch left REV "
+                                             "(a pull request's base), and on what those changes break.")
+@click.option("--staged", is_flag=True, help="Report on the files staged for commit (and any FILE named), "
+                                             "and on what those changes break.")
+def check(paths: tuple[Path, ...], today: str | None, pack_dir: Path | None, output_format: str,
+          outputs: list[tuple[str, Path]], fail_on: str, since: str | None, staged: bool) -> None:
+    """Check every record of the register at ROOT (default: the nearest folder with records/).
+
+    With FILEs (as pre-commit passes them), --staged or --since, the whole
+    register is still checked, but only the findings on those files, and the
+    findings elsewhere that their changes cause, are reported.
+    """
+    register_root, files = split_paths(paths)
+    if since is not None and (staged or files):
+        raise click.UsageError("--since reports on everything changed since REV: leave out --staged and FILEs.")
+    change = change_for(register_root, since=since, staged=staged, files=files)
     options = CheckOptions(root=register_root, today=resolve_today(today), pack_dir=pack_dir)
-    result = Checker.for_root(register_root, pack_dir).check(options)
+    checker = Checker.for_root(register_root, pack_dir)
+    result = checker.check(options)
+    not_shown = 0
+    if change is not None:
+        result, not_shown = scope_to_change(checker, options, result, change)
+    report_options = ReportOptions(fail_on=fail_on, scope=change.files if change else None, not_shown=not_shown)
+    write_outputs(outputs, result, report_options)
+    shown = resolve_format(output_format)
     stream = click.get_text_stream("stdout")
-    report_options = ReportOptions(color=use_color(stream) and output_format == "text")
+    report_options = dataclasses.replace(report_options, color=use_color(stream) and shown == "text")
     # color= keeps click from stripping the colour FORCE_COLOR asked for when stdout is not a terminal
-    click.echo(REPORTER_BY_NAME[output_format](result, report_options), nl=False, color=report_options.color)
-    sys.exit(exit_code(result))
+    click.echo(REPORTER_BY_NAME[shown](result, report_options), nl=False, color=report_options.color)
+    sys.exit(exit_code(result, fail_on))
 
 
 def _handle_errors(function: Callable[[], Any]) -> int:
