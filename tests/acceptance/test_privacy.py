@@ -1,0 +1,203 @@
+"""The privacy guard, run as the data team runs it: personal data in a placement or waiver is refused.
+
+Two corpora in tests/data/privacy/ keep the guard honest: every sentence of
+``ordinary.txt`` (rationale and progress text of the usual kind) must pass, and
+every sentence of ``personal.txt`` (fictional personal data) must be caught by
+the rule for its kind of value. All values are fictional: UPNs use the local
+authority number 999, which no authority has, with check letters made here.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO_ROOT, RunCli
+
+DATA = REPO_ROOT / "tests" / "data" / "privacy"
+PLACEMENT = "records/placements/oakfield/oakfield-2026-001.yaml"
+WAIVER = "records/waivers/brackenridge-staff-training-2026.yaml"
+TODAY = "2026-11-28"
+#: the letters of the UPN check character, A=0 ... Z=22 (I, O and S are never used)
+UPN_LETTERS = "ABCDEFGHJKLMNPQRTUVWXYZ"
+RULE_OF_KIND = {"upn": "privacy-upn", "email": "privacy-email", "phone": "privacy-phone",
+                "nino": "privacy-ni-number", "dob": "privacy-date-of-birth"}
+PUSHED = ("If it was already pushed, tell the data protection officer: only an administrator can remove it from "
+          "git history (by rewriting the history, for example with git filter-repo), and then every clone must be "
+          "refreshed.")
+
+
+def upn_with_check_letter(body: str) -> str:
+    """A UPN made of a 12-character body (LA, establishment, year, serial; a letter last for a temporary UPN)
+    and its check letter: the characters weighted 2 to 13, summed, modulo 23 (DfE UPN standard)."""
+    assert len(body) == 12 and body[:11].isdigit()
+    total = sum((int(c) if c.isdigit() else UPN_LETTERS.index(c.upper())) * weight
+                for c, weight in zip(body, range(2, 14)))
+    return UPN_LETTERS[total % 23] + body
+
+
+def corpus(name: str) -> list[str]:
+    lines = (DATA / name).read_text("utf-8").splitlines()
+    return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+
+
+def personal_cases() -> list[tuple[str, str]]:
+    return [(kind.strip(), text.strip()) for kind, text in (line.split("|", 1) for line in corpus("personal.txt"))]
+
+
+def check_json(run_cli: RunCli, root: Path) -> tuple[int, list[dict[str, object]]]:
+    done = run_cli("check", "--today", TODAY, "--no-cache", "--format", "json", root)
+    assert "Traceback" not in done.stderr
+    return done.returncode, json.loads(done.stdout)["findings"]
+
+
+def set_line(path: Path, field: str, value: str) -> None:
+    """Replace the ``field: ...`` line of a record with ``value`` (JSON-quoted, valid YAML); keeps its indent."""
+    text = path.read_text("utf-8")
+    text, count = re.subn(rf"(?m)^( *){field}: .*$", lambda m: f"{m[1]}{field}: {json.dumps(value)}", text)
+    assert count == 1
+    path.write_text(text, "utf-8")
+
+
+def test_upns_in_the_corpus_are_fictional_and_carry_their_check_letter() -> None:
+    upns = [re.search(r"[A-Z][0-9]{11}[0-9A-Z]", text, re.I) for kind, text in personal_cases() if kind == "upn"]
+    assert len(upns) == 7 and all(upns)
+    for match in upns:
+        assert match is not None
+        upn = match.group(0).upper()
+        assert upn[1:4] in ("999",), f"{upn}: use the local authority number 999, which no authority has"
+        assert upn_with_check_letter(upn[1:]) == upn
+
+
+def test_the_check_letter_helper_agrees_with_a_published_example() -> None:
+    # B801200005001 is the worked example of a valid UPN in python-stdnum's documentation
+    assert upn_with_check_letter("801200005001") == "B801200005001"
+
+
+def test_ordinary_text_raises_no_privacy_finding(run_cli: RunCli, register_copy: Path) -> None:
+    sentences = corpus("ordinary.txt")
+    assert len(sentences) >= 60
+    placement = register_copy / PLACEMENT
+    text = placement.read_text("utf-8")
+    block = "objectives:\n" + "".join(f"  - {json.dumps(s)}\n" for s in sentences)
+    text, count = re.subn(r"(?ms)^objectives:\n(  - .*?\n)+", block, text)
+    assert count == 1
+    placement.write_text(text, "utf-8")
+    for sentence in sentences[:5]:
+        set_line(register_copy / WAIVER, "reason", sentence)
+    code, findings = check_json(run_cli, register_copy)
+    assert [f for f in findings if str(f["rule"]).startswith("privacy")] == []
+    assert code == 0
+
+
+def test_every_kind_of_personal_data_is_caught_where_it_is(run_cli: RunCli, register_copy: Path) -> None:
+    cases = personal_cases()
+    placement = register_copy / PLACEMENT
+    text = placement.read_text("utf-8")
+    block = "objectives:\n" + "".join(f"  - {json.dumps(sentence)}\n" for _, sentence in cases)
+    text, count = re.subn(r"(?ms)^objectives:\n(  - .*?\n)+", block, text)
+    assert count == 1
+    placement.write_text(text, "utf-8")
+    first_line = text.splitlines().index("objectives:") + 2
+    code, findings = check_json(run_cli, register_copy)
+    assert code == 1
+    found = {(f["path"], f["rule"]): f for f in findings if f["file"] == PLACEMENT}
+    for index, (kind, sentence) in enumerate(cases):
+        finding = found.get((f"objectives[{index}]", RULE_OF_KIND[kind]))
+        assert finding is not None, f"not caught as {kind}: {sentence}"
+        assert (finding["line"], finding["column"]) == (first_line + index, 5)
+        assert finding["severity"] == "error" and finding["clause"] is None
+    privacy = [f for f in findings if str(f["rule"]).startswith("privacy")]
+    assert len(privacy) == len(cases), "each sentence is caught once, by the rule for its kind"
+
+
+def test_a_upn_in_a_placement_is_refused_with_its_location_and_masked(run_cli: RunCli, register_copy: Path) -> None:
+    upn = upn_with_check_letter("999999926001")
+    set_line(register_copy / PLACEMENT, "rationale", f"Transferred in with UPN {upn} from another authority.")
+    done = run_cli("check", "--today", TODAY, "--no-cache", register_copy)
+    assert done.returncode == 1
+    assert (f"{PLACEMENT}:8:12: error [privacy-upn] rationale holds what looks like a Unique Pupil Number (R9…). "
+            "This is personal data and must never be in the register: remove it and do not commit it (the pupil is "
+            f"identified by pupil.ref alone). {PUSHED}") in done.stdout.splitlines()
+    assert upn not in done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_upn_without_a_valid_check_letter_is_not_reported(run_cli: RunCli, register_copy: Path) -> None:
+    upn = upn_with_check_letter("999999926001")
+    wrong = UPN_LETTERS[(UPN_LETTERS.index(upn[0]) + 1) % 23] + upn[1:]
+    set_line(register_copy / PLACEMENT, "rationale", f"Reference {wrong} in the MIS, which is not a UPN at all.")
+    code, findings = check_json(run_cli, register_copy)
+    assert [f for f in findings if f["rule"] == "privacy-upn"] == []
+    assert code == 0
+
+
+def test_an_e_mail_address_in_a_waiver_is_refused(run_cli: RunCli, register_copy: Path) -> None:
+    set_line(register_copy / WAIVER, "reason", "Agreed with the parent, jo.sample@example.org, at the review.")
+    done = run_cli("check", "--today", TODAY, "--no-cache", register_copy)
+    assert done.returncode == 1
+    assert (f"{WAIVER}:5:9: error [privacy-waiver-email] reason holds what looks like an e-mail address (jo…). "
+            "This is personal data and must never be in the register: remove it and do not commit it (a waiver "
+            f"names a record and a rule, never a person's details). {PUSHED}") in done.stdout.splitlines()
+    assert "jo.sample@example.org" not in done.stdout
+
+
+def test_a_pupils_name_added_to_a_placement_is_refused(run_cli: RunCli, register_copy: Path) -> None:
+    placement = register_copy / PLACEMENT
+    placement.write_text(placement.read_text("utf-8").replace("  year_group: 9\n",
+                                                              "  year_group: 9\n  name: Sam Example\n"), "utf-8")
+    done = run_cli("check", "--today", TODAY, "--no-cache", register_copy)
+    assert done.returncode == 1
+    assert (f"{PLACEMENT}:7:9: error [privacy-unknown-field] 'name' cannot be recorded about a pupil. The pupil "
+            "block holds only ref, year_group, ehc_plan, looked_after and sen_support: never a name, date of birth, "
+            "UPN, address or health details. Remove it, and do not commit it.") in done.stdout.splitlines()
+
+
+def test_a_waiver_cannot_waive_a_privacy_finding(run_cli: RunCli, register_copy: Path) -> None:
+    set_line(register_copy / PLACEMENT, "rationale", "Mum's mobile is 07700 900123, call before sessions.")
+    (register_copy / "records" / "waivers" / "phone-allowed.yaml").write_text(
+        "id: phone-allowed\nrule: privacy-phone\nrecord: oakfield-2026-001\n"
+        "reason: The family asked for the number to be kept with the placement record.\n"
+        "approved_by:\n  name: Dr Avery Sampleton\napproved_on: 2026-09-01\nexpires_on: 2027-07-31\n", "utf-8")
+    code, findings = check_json(run_cli, register_copy)
+    phone = [f for f in findings if f["rule"] == "privacy-phone"]
+    assert [(f["file"], f["line"], f["column"], f["severity"], f.get("waived_by")) for f in phone] == [
+        (PLACEMENT, 8, 12, "error", None)]
+    assert code == 1
+
+
+def test_provider_business_contacts_are_allowed(run_cli: RunCli, register_copy: Path) -> None:
+    provider = register_copy / "records" / "providers" / "hillcrest-learning-centre.yaml"
+    assert "email: admissions@hillcrest.example.org" in provider.read_text("utf-8")
+    set_line(provider, "experience", "Staff can be reached on 0161 496 0123 or office@hillcrest.example.org.")
+    code, findings = check_json(run_cli, register_copy)
+    assert [f for f in findings if str(f["rule"]).startswith("privacy")] == []
+    assert code == 0
+
+
+def test_the_pupil_block_is_guarded_even_if_the_schema_is_loosened(run_cli: RunCli, register_copy: Path) -> None:
+    for folder in ("rules", "schemas", "policy"):
+        shutil.copytree(REPO_ROOT / folder, register_copy / folder)
+    schema_path = register_copy / "schemas" / "placement.schema.json"
+    schema = json.loads(schema_path.read_text("utf-8"))
+    schema["properties"]["pupil"]["additionalProperties"] = True  # a mistake in a later schema change
+    schema_path.write_text(json.dumps(schema, indent=2), "utf-8")
+    placement = register_copy / PLACEMENT
+    placement.write_text(placement.read_text("utf-8").replace("  year_group: 9\n",
+                                                              "  year_group: 9\n  name: Sam Example\n"), "utf-8")
+    code, findings = check_json(run_cli, register_copy)
+    assert [(f["rule"], f["line"], f["column"], f["path"]) for f in findings if f["file"] == PLACEMENT] == [
+        ("privacy-unknown-field", 7, 9, "pupil.name")]
+    assert code == 1
+
+
+@pytest.mark.parametrize("rule_id", sorted(RULE_OF_KIND.values()) + ["privacy-unknown-field"])
+def test_privacy_rules_are_explained_as_not_waivable(run_cli: RunCli, rule_id: str) -> None:
+    done = run_cli("explain", rule_id)
+    assert done.returncode == 0
+    assert "Severity:   error (cannot be waived)" in done.stdout.splitlines()
+    assert "Category:   privacy" in done.stdout.splitlines()
