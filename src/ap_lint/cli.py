@@ -205,3 +205,4 @@ def main() -> None:
 
 
 from ap_lint import commands  # noqa: E402,F401  (registers the other sub-commands)
+from ap_lint import report_command  # noqa: E402,F401  (registers `ap-lint report`)
