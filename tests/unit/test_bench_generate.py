@@ -1,0 +1,124 @@
+"""The benchmark generator writes compliant, varied and reproducible registers."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import yaml
+
+from ap_lint.checker import Checker, CheckOptions
+
+REPO = Path(__file__).resolve().parents[2]
+TODAY = "2026-11-28"
+
+
+def _load_generator() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_generate", REPO / "bench" / "generate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+generate = _load_generator()
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted((root / "records").rglob("*.yaml"))}
+
+
+def _placements(root: Path) -> list[dict[str, Any]]:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return [yaml.load(p.read_bytes(), Loader=loader) for p in sorted((root / "records" / "placements").glob("*/*.yaml"))]
+
+
+@pytest.mark.parametrize("placements", [200, 1000])
+def test_a_generated_register_passes_the_check_with_no_errors(tmp_path: Path, placements: int) -> None:
+    root = tmp_path / "register"
+    generate.generate(root, placements, seed=7)
+
+    result = Checker.for_root(root, REPO).check(CheckOptions(root=root, today=TODAY, pack_dir=REPO))
+
+    assert [f"{f.file}:{f.line}:{f.column}: [{f.rule}] {f.message}" for f in result.errors][:5] == []
+    counts = result.counts_by_kind()
+    assert (counts["placement"], counts["school"], counts["provider"]) == (placements, 20, 60)
+
+
+def test_the_same_seed_writes_the_same_files_and_another_seed_does_not(tmp_path: Path) -> None:
+    generate.generate(tmp_path / "a", 150, seed=3)
+    generate.generate(tmp_path / "b", 150, seed=3)
+    generate.generate(tmp_path / "c", 150, seed=4)
+
+    first, again, other = (_files(tmp_path / name) for name in "abc")
+
+    assert len(first) == 150 + 20 + 60 + 2 + len(list((tmp_path / "a" / "records" / "waivers").glob("*.yaml")))
+    assert first == again
+    assert first != other
+
+
+def test_placements_are_varied(tmp_path: Path) -> None:
+    generate.generate(tmp_path, 1000, seed=7)
+
+    placements = _placements(tmp_path)
+
+    assert set(Counter(p["reason"] for p in placements)) == {"behaviour", "medical", "added-value"}
+    assert set(Counter(p["status"] for p in placements)) == {"planned", "active", "completed", "ended-early",
+                                                              "withdrawn"}
+    assert set(Counter(p["attendance_code"] for p in placements)) == {"B", "D", "K"}
+    assert {len(p["timetable"]) for p in placements} >= {1, 2, 3, 4, 5}
+    assert {len(p.get("reviews", [])) for p in placements} >= {0, 1, 2, 3, 4}
+    assert any("review_every_weeks" in p for p in placements)
+    assert any("ceo_approval" in p for p in placements)
+    assert any(p.get("arranged_by") == "local-authority" for p in placements)
+    pupils = Counter(p["pupil"]["ref"] for p in placements)
+    assert 0 < sum(1 for count in pupils.values() if count > 1) < len(pupils)
+
+
+def test_files_replace_only_what_the_generator_wrote_before(tmp_path: Path) -> None:
+    generate.generate(tmp_path, 50, seed=1)
+    generate.generate(tmp_path, 20, seed=1)
+
+    assert len(_placements(tmp_path)) == 20
+
+
+def test_it_refuses_a_folder_it_did_not_make(tmp_path: Path) -> None:
+    (tmp_path / "records").mkdir()
+    (tmp_path / "records" / "trust.yaml").write_text("name: Someone Else's Trust\n", "utf-8")
+
+    with pytest.raises(SystemExit) as refused:
+        generate.generate(tmp_path, 10)
+
+    assert str(refused.value) == (f"generate: {tmp_path} is not empty and was not made by bench/generate.py; "
+                                  "name an empty or new folder.")
+    assert (tmp_path / "records" / "trust.yaml").read_text("utf-8") == "name: Someone Else's Trust\n"
+
+
+def test_the_command_line_writes_the_register_and_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert generate.main(["--placements", "30", "--seed", "2", str(tmp_path)]) == 0
+
+    out = capsys.readouterr().out
+    waivers = len(list((tmp_path / "records" / "waivers").glob("*.yaml")))
+    assert out.startswith(f"Wrote 1 trust, 1 calendar, 20 school, 60 provider, 30 placement, {waivers} waiver "
+                          f"to {tmp_path}/records in ")
+    assert out.endswith(" s.\n")
+    assert len(_placements(tmp_path)) == 30
+
+
+def test_with_git_the_register_is_one_commit_and_a_new_register_starts_a_new_history(tmp_path: Path) -> None:
+    generate.generate(tmp_path, 20, seed=5, git=True)
+    generate.generate(tmp_path, 10, seed=5, git=True)
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=tmp_path, capture_output=True, text=True, check=True).stdout
+
+    assert git("log", "--format=%an|%s") == "Register Editor|Register as generated for benchmarks\n"
+    assert git("status", "--porcelain", "records") == ""
+    assert len(git("ls-files", "records/placements").splitlines()) == 10
