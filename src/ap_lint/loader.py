@@ -431,18 +431,20 @@ def compose_positions(text: str) -> yaml.Node | None:
         return None
 
 
-def locate(root: yaml.Node | None, path: JsonPath) -> tuple[int, int]:
-    """Line and column (1-based) of the value at ``path``; the nearest enclosing node if it is missing."""
+def locate(root: yaml.Node | None, path: JsonPath, *, key: bool = False) -> tuple[int, int]:
+    """Line and column (1-based) of the value at ``path`` (of its key, with ``key``); the nearest enclosing
+    node if it is missing."""
     if root is None:
         return 1, 1
     node: yaml.Node = root
     mark = node.start_mark
-    for part in path:
+    for index, part in enumerate(path):
         child = _child(node, part)
         if child is None:
             break
         key_node, node = child
-        mark = node.start_mark if key_node is None or isinstance(part, int) else node.start_mark
+        last = index == len(path) - 1
+        mark = key_node.start_mark if key and last and key_node is not None else node.start_mark
     return mark.line + 1, mark.column + 1
 
 

@@ -152,9 +152,19 @@ def load_pack_yaml(root: Path, relative: Path, schema_name: str, digest: Any, fi
     errors = sorted(validator.iter_errors(loaded.data), key=lambda e: list(e.absolute_path))
     if errors:
         error = jsonschema.exceptions.best_match(errors)
-        line, column = locate(compose_positions(raw.decode("utf-8")), tuple(error.absolute_path))
-        where = ".".join(str(p) for p in error.absolute_path)
-        raise PolicyPackError(f"{where + ': ' if where else ''}{error.message}", file=name, line=line, column=column)
+        at = tuple(error.absolute_path)
+        where = ".".join(str(p) for p in at)
+        message = error.message
+        root = compose_positions(raw.decode("utf-8"))
+        line, column = locate(root, at)
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            known = set(error.schema.get("properties", {})) if isinstance(error.schema, dict) else set()
+            unknown = next((key for key in error.instance if key not in known), None)
+            if unknown is not None:  # point at the unknown field itself, and say which fields there are
+                line, column = locate(root, at + (unknown,), key=True)
+                message = (f"'{unknown}' is not a field here; the fields are: {', '.join(sorted(known))}. "
+                           "Check its spelling, or remove it")
+        raise PolicyPackError(f"{where + ': ' if where else ''}{message}", file=name, line=line, column=column)
     return loaded.data  # type: ignore[no-any-return]
 
 
@@ -204,8 +214,10 @@ def load_pack(root: Path) -> Pack:
                                       line=error.lineno, column=error.colno) from None
             except jsonschema.exceptions.SchemaError as error:
                 where = "/".join(str(p) for p in error.absolute_path)
+                line, column = locate(compose_positions(raw.decode("utf-8", errors="replace")),
+                                      tuple(error.absolute_path))
                 raise PolicyPackError(f"not a valid JSON Schema at {where or 'the top'}: {error.message}",
-                                      file=kind.schema) from None
+                                      file=kind.schema, line=line, column=column) from None
             schemas[name] = schema
 
     relations: dict[str, list[Relation]] = {}

@@ -195,6 +195,7 @@ def test_locate_points_at_the_last_of_duplicate_keys_and_at_list_items() -> None
     assert locate(root, ("reviews", 1, "date")) == (6, 11)
     assert locate(root, ("reviews", 7, "date")) == (5, 3)  # missing: the nearest enclosing node
     assert locate(root, ("nothing",)) == (1, 1)
+    assert locate(root, ("reviews", 1, "date"), key=True) == (6, 5)  # the key itself, for an unknown field
 
 
 def test_locate_is_linear_in_the_number_of_findings() -> None:

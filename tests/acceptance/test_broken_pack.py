@@ -1,0 +1,117 @@
+"""A broken policy pack stops the run with exit 2 and one line naming the file, line and column.
+
+Each case copies the pack (rules/, schemas/, policy/) and the example records
+into a temporary register root, breaks one file, and runs ``ap-lint check``
+there as a user does.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from tests.conftest import REPO_ROOT, RunCli
+
+RULE = """\
+id: x
+title: A rule that the tests break on purpose
+clause: null
+category: integrity
+severity: error
+applies_to: school
+assert: record.id == file.stem
+at: id
+message: The school's id must equal the name of its file.
+why: The tests break this rule file on purpose, one way at a time.
+examples:
+  - {name: passes, expect: pass, subject: schools/oakfield}
+  - {name: fails, expect: fail, edit: {schools/oakfield: {set: {id: other}}}, at: id}
+"""
+SCAN = """\
+scan:
+  pattern: '[a-z'
+"""
+
+
+@pytest.fixture
+def pack_root(tmp_path: Path) -> Path:
+    """A register root that holds its own copy of the pack, plus the valid rule rules/checks/x.yaml."""
+    root = tmp_path / "register"
+    for folder in ("rules", "schemas", "policy", "records"):
+        shutil.copytree(REPO_ROOT / folder, root / folder)
+    (root / "rules" / "checks" / "x.yaml").write_text(RULE, "utf-8")
+    return root
+
+
+def rule_edit(old: str, new: str) -> Callable[[Path], None]:
+    def edit(root: Path) -> None:
+        path = root / "rules" / "checks" / "x.yaml"
+        text = path.read_text("utf-8")
+        assert old in text
+        path.write_text(text.replace(old, new), "utf-8")
+    return edit
+
+
+def write(relative: str, text: str) -> Callable[[Path], None]:
+    def edit(root: Path) -> None:
+        (root / relative).write_text(text, "utf-8")
+    return edit
+
+
+#: case -> (how the pack is broken, the one line ap-lint must print on stderr)
+CASES: dict[str, tuple[Callable[[Path], None], str]] = {
+    "invalid YAML in a rule": (
+        rule_edit("message: The school's id must", "message: The school's id: must"),
+        "rules/checks/x.yaml:9:25: This is not valid YAML: mapping values are not allowed in this context. A value "
+        "contains ': '. Put the whole value in quotes."),
+    "unknown field in a rule": (
+        rule_edit("severity: error\n", "severity: error\ncolour: red\n"),
+        "rules/checks/x.yaml:6:1: 'colour' is not a field here; the fields are: applies_to, assert, at, "
+        "category, clause, examples, for_each, history, id, message, scan, severity, title, waivable, when, why. "
+        "Check its spelling, or remove it"),
+    "CEL syntax error": (
+        rule_edit("assert: record.id == file.stem", "assert: record.id == (file.stem"),
+        "rules/checks/x.yaml:7:9: assert: at 1:24: Syntax error: missing ')' at '<EOF>'"),
+    "CEL undeclared variable": (
+        rule_edit("assert: record.id == file.stem", "assert: record.id == flie.stem"),
+        "rules/checks/x.yaml:7:9: assert: at 1:18: undeclared reference to 'flie.stem' (in container '')"),
+    "bad regular expression": (
+        rule_edit("assert: record.id == file.stem\n", SCAN),
+        "rules/checks/x.yaml:8:12: scan.pattern is not a valid regular expression: unterminated character set at "
+        "position 0"),
+    "schema that is not JSON": (
+        write("schemas/school.schema.json", '{\n  "type": "object",,\n}\n'),
+        "ap-lint: error: schemas/school.schema.json:2:20: not valid JSON: Expecting property name enclosed in double "
+        "quotes"),
+    "schema that is not a valid JSON Schema": (
+        write("schemas/school.schema.json", '{\n  "type": "object",\n  "required": "id"\n}\n'),
+        "ap-lint: error: schemas/school.schema.json:3:15: not a valid JSON Schema at required: 'id' is not of type "
+        "'array'"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_broken_pack_file_is_named_with_its_line(case: str, pack_root: Path, run_cli: RunCli) -> None:
+    healthy = run_cli("check", "--today", "2026-11-28", "--no-cache", pack_root)
+    assert healthy.returncode in (0, 1) and healthy.stderr == "", healthy.stderr
+    breaks, expected = CASES[case]
+    breaks(pack_root)
+    done = run_cli("check", "--today", "2026-11-28", "--no-cache", pack_root)
+    expected = expected if expected.startswith("ap-lint: error: ") else f"ap-lint: error: {expected}"
+    assert done.stderr.splitlines() == [expected]
+    assert done.returncode == 2
+    assert done.stdout == ""
+
+
+def test_bad_settings_entry_is_named_with_its_line(pack_root: Path, run_cli: RunCli) -> None:
+    settings = pack_root / "rules" / "settings.yaml"
+    text = settings.read_text("utf-8")
+    line = text.count("\n") + 2
+    settings.write_text(text + "broken_setting:\n  value: 3\n", "utf-8")
+    done = run_cli("check", "--today", "2026-11-28", "--no-cache", pack_root)
+    assert done.stderr.splitlines() == [
+        f"ap-lint: error: rules/settings.yaml:{line}:3: broken_setting: 'description' is a required property"]
+    assert done.returncode == 2
