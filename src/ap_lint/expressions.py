@@ -86,7 +86,10 @@ class Program:
     compiled: Any
 
     def evaluate(self, activation: Any) -> Any:
-        value = self.compiled.eval(activation)
+        try:
+            value = self.compiled.eval(activation)
+        except RuntimeError as error:  # the runtime's own limits, e.g. an iteration budget on a huge list
+            raise EvaluationError(_first_line(str(error)).replace("INTERNAL: ", "").replace(" [INTERNAL]", "")) from None
         if value.type() == cel.Type.ERROR:
             raise EvaluationError(str(value.plain_value()).split("\n")[0])
         return value.plain_value()
