@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from ap_lint.engine import EvaluationContext, Evaluator
 from ap_lint.findings import Finding, parse_path
+from ap_lint.history import check_history
 from ap_lint.loader import MAX_FILE_BYTES, compose_positions, locate
 from ap_lint.pack import Pack, find_pack, load_pack
 from ap_lint.register import Record, Register, SourceFile, discover, read_source, value_at
@@ -28,6 +29,7 @@ class CheckOptions:
     root: Path
     today: str
     pack_dir: Path | None = None
+    since: str | None = None  # base revision of the history checks (default: the whole history)
     max_file_bytes: int = MAX_FILE_BYTES
 
 
@@ -105,7 +107,11 @@ class Checker:
         sources, problems = discover(options.root, self.pack)
         records = self.load(sources, options.max_file_bytes)
         paths = {s.display: s.path for s in sources}
-        return self.evaluate(options.root, options.today, records, problems, lambda file: _read_text(paths.get(file)))
+        history = check_history(options.root, self.compiler, self.rules, records, options.today, options.since)
+        result = self.evaluate(options.root, options.today, records, problems + history.findings,
+                               lambda file: _read_text(paths.get(file)))
+        result.notes.extend(history.notes)
+        return result
 
     def evaluate(self, root: Path, today: str, records: list[Record], problems: list[Finding],
                  text_of: Callable[[str], str | None]) -> CheckResult:

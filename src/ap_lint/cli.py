@@ -156,7 +156,7 @@ def check(paths: tuple[Path, ...], today: str | None, pack_dir: Path | None, out
     if since is not None and (staged or files):
         raise click.UsageError("--since reports on everything changed since REV: leave out --staged and FILEs.")
     change = change_for(register_root, since=since, staged=staged, files=files)
-    options = CheckOptions(root=register_root, today=resolve_today(today), pack_dir=pack_dir)
+    options = CheckOptions(root=register_root, today=resolve_today(today), pack_dir=pack_dir, since=since)
     checker = Checker.for_root(register_root, pack_dir)
     result = checker.check(options)
     not_shown = 0
@@ -205,4 +205,5 @@ def main() -> None:
 
 
 from ap_lint import commands  # noqa: E402,F401  (registers the other sub-commands)
+from ap_lint import history_command  # noqa: E402,F401  (registers `ap-lint history`)
 from ap_lint import report_command  # noqa: E402,F401  (registers `ap-lint report`)

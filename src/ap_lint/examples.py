@@ -3,22 +3,27 @@
 ``run_examples`` applies each example's edits to an in-memory copy of the
 pack's example register, checks it, and says whether the rule behaved as its
 file says: no finding of the rule on the subject for ``pass``; a finding with
-the rule's id, clause and the expected location for ``fail``.
+the rule's id, clause and the expected location for ``fail``. A history rule's
+example commits its successive versions of the subject (``history:``) to a
+new git repository in a temporary folder and checks that repository.
 """
 
 from __future__ import annotations
 
 import copy
 import fnmatch
+import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from ap_lint.checker import Checker
+from ap_lint.checker import Checker, CheckOptions
 from ap_lint.errors import PolicyPackError
 from ap_lint.findings import Finding, format_path, parse_path
+from ap_lint.history import commit_snapshot
 from ap_lint.register import RECORDS_DIR, Record, SourceFile, discover, record_from_bytes
 from ap_lint.rules import Rule
 
@@ -65,6 +70,14 @@ def unset_path(data: dict[str, Any], dotted: str) -> None:
         target.pop(parts[-1], None)
 
 
+def apply_edit(record: dict[str, Any], change: dict[str, Any]) -> None:
+    """Apply one example edit (``unset`` paths, then ``set`` values) to a record."""
+    for dotted in change.get("unset", []):
+        unset_path(record, dotted)
+    for dotted, value in (change.get("set") or {}).items():
+        set_path(record, dotted, value)
+
+
 class ExampleRunner:
     """Checks rule examples against the pack's example register."""
 
@@ -98,10 +111,9 @@ class ExampleRunner:
     def run(self, rules: list[Rule]) -> list[ExampleOutcome]:
         outcomes = []
         for rule in rules:
-            if rule.history is not None:
-                continue  # history examples need a git repository; tests/ runs them
+            run = self.run_one if rule.history is None else self.run_history
             for index, example in enumerate(rule.examples):
-                outcomes.append(self.run_one(rule, index, example))
+                outcomes.append(run(rule, index, example))
         return outcomes
 
     def register_for(self, example: dict[str, Any]) -> dict[str, Any]:
@@ -113,10 +125,7 @@ class ExampleRunner:
             if change.get("delete"):
                 del data[key]
                 continue
-            for dotted in change.get("unset", []):
-                unset_path(data[key], dotted)
-            for dotted, value in (change.get("set") or {}).items():
-                set_path(data[key], dotted, value)
+            apply_edit(data[key], change)
         for key, record in (example.get("create") or {}).items():
             data[key] = copy.deepcopy(record)
         return data
@@ -141,11 +150,61 @@ class ExampleRunner:
             record = record_from_bytes(source, text.encode("utf-8"), 1 << 20)
             self.checker.validate(record)
             records.append(record)
-        today = example.get("today") or self.checker.pack.examples_today or "2026-01-01"
-        findings = self._check(records, today, texts)
+        findings = self._check(records, self._today(example), texts)
         subject_file = f"{RECORDS_DIR}/{subject}.yaml" if subject else None
         if subject and subject.endswith(".md"):
             subject_file = subject
+        return self.judge(rule, index, example, findings, subject_file)
+
+    def _today(self, example: dict[str, Any]) -> str:
+        return example.get("today") or self.checker.pack.examples_today or "2026-01-01"
+
+    def run_history(self, rule: Rule, index: int, example: dict[str, Any]) -> ExampleOutcome:
+        """Commit the example's versions of its subject, oldest first, to a new git repository and check it.
+
+        Each version in ``history:`` is an edit of the one before (null deletes
+        the file); it is committed on its ``date`` (default: the example's today).
+        """
+        subject = example.get("subject")
+        if not subject:
+            raise PolicyPackError(f"history example '{example['name']}' of {rule.id} names no subject")
+        if shutil.which("git") is None:
+            return ExampleOutcome(rule, index, example["name"], example["expect"], False,
+                                  "git is not installed, so this history example could not run")
+        data = self.register_for(example)
+        today = self._today(example)
+        with tempfile.TemporaryDirectory(prefix="ap-lint-example-") as folder:
+            root = Path(folder)
+            edited = {subject, *(example.get("edit") or {}), *(example.get("create") or {})}
+            for key, record_data in data.items():
+                if key in edited:
+                    self._write(root, key, record_data)
+                else:
+                    (root / self.sources[key].display).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copyfile(self.sources[key].path, root / self.sources[key].display)
+            current = data.get(subject)
+            for number, version in enumerate(example.get("history") or [{}]):
+                if version is not None:
+                    current = copy.deepcopy(current if current is not None else data.get(subject) or {})
+                    apply_edit(current, version)
+                self._write(root, subject, None if version is None else current)
+                commit_snapshot(root, (version or {}).get("message") or f"Version {number + 1} of {subject}",
+                                (version or {}).get("date") or today)
+            findings = self.checker.check(CheckOptions(root=root, today=today)).findings
+        return self.judge(rule, index, example, findings, f"{RECORDS_DIR}/{subject}.yaml")
+
+    @staticmethod
+    def _write(root: Path, key: str, record_data: dict[str, Any] | None) -> None:
+        path = root / RECORDS_DIR / f"{key}.yaml"
+        if record_data is None:
+            path.unlink(missing_ok=True)
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(record_data, sort_keys=False, allow_unicode=True), "utf-8")
+
+    def judge(self, rule: Rule, index: int, example: dict[str, Any], findings: list[Finding],
+              subject_file: str | None) -> ExampleOutcome:
+        """Whether the findings are what the example expects of its rule on its subject."""
         mine = tuple(f for f in findings if f.rule == rule.id and (subject_file is None or f.file == subject_file))
         expect = example["expect"]
         name = example["name"]
