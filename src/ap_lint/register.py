@@ -70,13 +70,10 @@ def discover(root: Path, pack: Pack) -> tuple[list[SourceFile], list[Finding]]:
             display = path.relative_to(base).as_posix()
             if not kind.from_pack:
                 claimed.add(display)
-            if path.is_symlink() and not kind.from_pack:
-                try:
-                    path.resolve(strict=True).relative_to(root_resolved)
-                except (ValueError, OSError):
-                    problems.append(_problem(display, "file-link-outside",
-                                             "This file is a link to somewhere outside the register; it was not "
-                                             "read. Replace the link with the record itself."))
+            if not kind.from_pack:
+                refused = _refuse(path, display, root_resolved)
+                if refused is not None:
+                    problems.append(refused)
                     continue
             if path.is_file():
                 sources.append(SourceFile(kind.name, path, display, kind.front_matter))
@@ -88,6 +85,11 @@ def discover(root: Path, pack: Pack) -> tuple[list[SourceFile], list[Finding]]:
             continue
         if any(part.startswith(".") for part in Path(display).parts):
             continue
+        if path.is_symlink():
+            refused = _refuse(path, display, root_resolved)
+            if refused is not None and refused.rule == "file-link-outside":
+                problems.append(refused)
+                continue
         hint = ""
         if path.suffix == ".yml":
             hint = " Record files end in .yaml, not .yml."
@@ -98,13 +100,34 @@ def discover(root: Path, pack: Pack) -> tuple[list[SourceFile], list[Finding]]:
     return sources, problems
 
 
-def read_source(source: SourceFile, max_bytes: int) -> Record:
-    """Read and load one file; problems are recorded on the Record, never raised."""
+def _refuse(path: Path, display: str, root: Path) -> Finding | None:
+    """Why a path where a record should be is not read: a link (or a folder on the way) leading out of
+    the register, a link to nothing, or something that is not a plain file. None if it can be read."""
     try:
-        if source.path.stat().st_size > max_bytes:
-            raw = source.path.open("rb").read(max_bytes + 1)
-        else:
-            raw = source.path.read_bytes()
+        path.resolve(strict=True).relative_to(root)
+    except ValueError:
+        return _problem(display, "file-link-outside", "This file is a link to somewhere outside the register; "
+                                                      "it was not read. Replace the link with the record itself.")
+    except (OSError, RuntimeError):  # a link to nothing, or a loop of links
+        return _problem(display, "file-unreadable", "This file is a link that leads nowhere; it was not read. "
+                                                    "Replace the link with the record itself, or delete it.")
+    if path.is_dir():
+        return _problem(display, "file-unreadable", "This is a folder named like a record file, so it cannot be "
+                                                    "read as one. Rename or remove the folder.")
+    if not path.is_file():
+        return _problem(display, "file-unreadable", "This is not a plain file (it may be a pipe or a device), so "
+                                                    "it was not read. Replace it with the record file.")
+    return None
+
+
+def read_source(source: SourceFile, max_bytes: int) -> Record:
+    """Read and load one file; problems are recorded on the Record, never raised.
+
+    At most ``max_bytes + 1`` bytes are read, so a huge file costs no more than a large one.
+    """
+    try:
+        with source.path.open("rb") as stream:
+            raw = stream.read(max_bytes + 1)
     except OSError as error:
         problem = _problem(source.display, "file-unreadable",
                            f"This file cannot be read ({error.strerror}). Check its permissions.")

@@ -95,11 +95,11 @@ CASES: dict[str, tuple[Callable[[Path], None], str]] = {
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_broken_pack_file_is_named_with_its_line(case: str, pack_root: Path, run_cli: RunCli) -> None:
-    healthy = run_cli("check", "--today", "2026-11-28", "--no-cache", pack_root)
+    healthy = run_cli("check", "--today", "2026-11-28", pack_root)
     assert healthy.returncode in (0, 1) and healthy.stderr == "", healthy.stderr
     breaks, expected = CASES[case]
     breaks(pack_root)
-    done = run_cli("check", "--today", "2026-11-28", "--no-cache", pack_root)
+    done = run_cli("check", "--today", "2026-11-28", pack_root)
     expected = expected if expected.startswith("ap-lint: error: ") else f"ap-lint: error: {expected}"
     assert done.stderr.splitlines() == [expected]
     assert done.returncode == 2
@@ -111,7 +111,7 @@ def test_bad_settings_entry_is_named_with_its_line(pack_root: Path, run_cli: Run
     text = settings.read_text("utf-8")
     line = text.count("\n") + 2
     settings.write_text(text + "broken_setting:\n  value: 3\n", "utf-8")
-    done = run_cli("check", "--today", "2026-11-28", "--no-cache", pack_root)
+    done = run_cli("check", "--today", "2026-11-28", pack_root)
     assert done.stderr.splitlines() == [
         f"ap-lint: error: rules/settings.yaml:{line}:3: broken_setting: 'description' is a required property"]
     assert done.returncode == 2

@@ -50,7 +50,7 @@ def personal_cases() -> list[tuple[str, str]]:
 
 
 def check_json(run_cli: RunCli, root: Path) -> tuple[int, list[dict[str, object]]]:
-    done = run_cli("check", "--today", TODAY, "--no-cache", "--format", "json", root)
+    done = run_cli("check", "--today", TODAY, "--format", "json", root)
     assert "Traceback" not in done.stderr
     return done.returncode, json.loads(done.stdout)["findings"]
 
@@ -118,7 +118,7 @@ def test_every_kind_of_personal_data_is_caught_where_it_is(run_cli: RunCli, regi
 def test_a_upn_in_a_placement_is_refused_with_its_location_and_masked(run_cli: RunCli, register_copy: Path) -> None:
     upn = upn_with_check_letter("999999926001")
     set_line(register_copy / PLACEMENT, "rationale", f"Transferred in with UPN {upn} from another authority.")
-    done = run_cli("check", "--today", TODAY, "--no-cache", register_copy)
+    done = run_cli("check", "--today", TODAY, register_copy)
     assert done.returncode == 1
     assert (f"{PLACEMENT}:8:12: error [privacy-upn] rationale holds what looks like a Unique Pupil Number (R9…). "
             "This is personal data and must never be in the register: remove it and do not commit it (the pupil is "
@@ -138,7 +138,7 @@ def test_a_upn_without_a_valid_check_letter_is_not_reported(run_cli: RunCli, reg
 
 def test_an_e_mail_address_in_a_waiver_is_refused(run_cli: RunCli, register_copy: Path) -> None:
     set_line(register_copy / WAIVER, "reason", "Agreed with the parent, jo.sample@example.org, at the review.")
-    done = run_cli("check", "--today", TODAY, "--no-cache", register_copy)
+    done = run_cli("check", "--today", TODAY, register_copy)
     assert done.returncode == 1
     assert (f"{WAIVER}:5:9: error [privacy-waiver-email] reason holds what looks like an e-mail address (jo…). "
             "This is personal data and must never be in the register: remove it and do not commit it (a waiver "
@@ -150,7 +150,7 @@ def test_a_pupils_name_added_to_a_placement_is_refused(run_cli: RunCli, register
     placement = register_copy / PLACEMENT
     placement.write_text(placement.read_text("utf-8").replace("  year_group: 9\n",
                                                               "  year_group: 9\n  name: Sam Example\n"), "utf-8")
-    done = run_cli("check", "--today", TODAY, "--no-cache", register_copy)
+    done = run_cli("check", "--today", TODAY, register_copy)
     assert done.returncode == 1
     assert (f"{PLACEMENT}:7:9: error [privacy-unknown-field] 'name' cannot be recorded about a pupil. The pupil "
             "block holds only ref, year_group, ehc_plan, looked_after and sen_support: never a name, date of birth, "

@@ -79,7 +79,7 @@ def test_the_whole_suite_dropped_into_a_register_is_checked_without_a_crash(tmp_
     folder.mkdir()
     for case_id, case in CASES:
         (folder / f"{case_id}.yaml").write_text(case["yaml"], "utf-8")
-    done = subprocess.run([sys.executable, "-m", "ap_lint", "check", "--today", "2026-11-28", "--no-cache", str(root)],
+    done = subprocess.run([sys.executable, "-m", "ap_lint", "check", "--today", "2026-11-28", str(root)],
                           cwd=root, env=cli_environment(), capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 1
     assert done.stderr == ""
