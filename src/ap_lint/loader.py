@@ -56,7 +56,7 @@ class _Problem(Exception):
         self.column = column
 
 
-class _StrictLoader(_BaseLoader):  # type: ignore[misc,valid-type]
+class _StrictLoader(_BaseLoader):
     """Safe loader that records traps instead of silently converting them.
 
     Files that may nest deeply are vetted by ``_check_depth`` before it sees them.
@@ -211,7 +211,7 @@ _StrictLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 _StrictLoader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
 _StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
-_StrictLoader.add_constructor(None, _refuse_tag)  # type: ignore[arg-type]
+_StrictLoader.add_constructor(None, _refuse_tag)
 for _tag in ("tag:yaml.org,2002:binary", "tag:yaml.org,2002:set", "tag:yaml.org,2002:omap",
              "tag:yaml.org,2002:pairs"):
     _StrictLoader.add_constructor(_tag, _refuse_tag)
@@ -344,8 +344,8 @@ def load_record(raw: bytes, path: str, *, max_bytes: int = MAX_FILE_BYTES,
     except _Problem as problem:
         return LoadedFile(path, None, [_finding(path, problem.rule, problem.message, problem.line, problem.column)])
     except yaml.YAMLError as error:
-        problem = _syntax_problem(error, text)
-        return LoadedFile(path, None, [_finding(path, problem.rule, problem.message, problem.line, problem.column)])
+        syntax = _syntax_problem(error, text)
+        return LoadedFile(path, None, [_finding(path, syntax.rule, syntax.message, syntax.line, syntax.column)])
     except RecursionError:
         return LoadedFile(path, None, [_finding(
             path, "yaml-too-deep", f"The file nests too deeply to read (more than {MAX_DEPTH} levels). "
@@ -390,9 +390,10 @@ def _check_depth(text: str) -> None:
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             depth += 1
             if depth > MAX_DEPTH:
+                mark = event.start_mark
                 raise _Problem("yaml-too-deep", f"The file nests more than {MAX_DEPTH} levels deep here. Records are "
                                                 "a few levels deep; check the indentation and brackets.",
-                               event.start_mark.line + 1, event.start_mark.column + 1)
+                               mark.line + 1 if mark else 1, mark.column + 1 if mark else 1)
         elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
             depth -= 1
 
@@ -426,7 +427,7 @@ def compose_positions(text: str) -> yaml.Node | None:
     try:
         if _nesting_bound(text) > MAX_DEPTH:
             _check_depth(text)
-        return yaml.compose(text, Loader=_BaseLoader)  # type: ignore[no-any-return]
+        return yaml.compose(text, Loader=_BaseLoader)
     except (yaml.YAMLError, RecursionError, _Problem):
         return None
 

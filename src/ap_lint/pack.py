@@ -155,13 +155,13 @@ def load_pack_yaml(root: Path, relative: Path, schema_name: str, digest: Any, fi
         at = tuple(error.absolute_path)
         where = ".".join(str(p) for p in at)
         message = error.message
-        root = compose_positions(raw.decode("utf-8"))
-        line, column = locate(root, at)
+        positions = compose_positions(raw.decode("utf-8"))
+        line, column = locate(positions, at)
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
             known = set(error.schema.get("properties", {})) if isinstance(error.schema, dict) else set()
             unknown = next((key for key in error.instance if key not in known), None)
             if unknown is not None:  # point at the unknown field itself, and say which fields there are
-                line, column = locate(root, at + (unknown,), key=True)
+                line, column = locate(positions, at + (unknown,), key=True)
                 message = (f"'{unknown}' is not a field here; the fields are: {', '.join(sorted(known))}. "
                            "Check its spelling, or remove it")
         raise PolicyPackError(f"{where + ': ' if where else ''}{message}", file=name, line=line, column=column)
