@@ -11,6 +11,7 @@ rule to cite) when it has a field the schema does not know.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Iterator
 
 import jsonschema
@@ -49,7 +50,7 @@ class SchemaValidator:
         if not found:  # the two validators disagree (a format such as email): explain with the fast one's errors
             found = list(self._fast_findings(kind, schema, file, record_id, data))
         unique = {(f.path, f.message): f for f in found}
-        return sorted(unique.values(), key=lambda f: (f.path, f.message))
+        return _capped(sorted(unique.values(), key=lambda f: (f.path, f.message)))
 
     def _fast_findings(self, kind: str, schema: dict[str, Any], file: str, record_id: str,
                        data: Any) -> Iterator[Finding]:
@@ -101,6 +102,29 @@ class SchemaValidator:
                                   cites=missing.get("x-clause", clause))
             return
         yield finding(_message(keyword, error, annotations.get("title"), path))
+
+
+#: Findings of one rule listed one by one in a record; the rest are counted in one more finding, so a
+#: file with thousands of unknown fields gives a screenful, not thousands of lines.
+MAX_FINDINGS_PER_RULE = 20
+
+
+def _capped(findings: list[Finding]) -> list[Finding]:
+    totals: dict[str, int] = {}
+    for finding in findings:
+        totals[finding.rule] = totals.get(finding.rule, 0) + 1
+    kept: list[Finding] = []
+    seen: dict[str, int] = {}
+    for finding in findings:
+        seen[finding.rule] = seen.get(finding.rule, 0) + 1
+        more = totals[finding.rule] - MAX_FINDINGS_PER_RULE
+        if seen[finding.rule] <= MAX_FINDINGS_PER_RULE or more == 1:
+            kept.append(finding)
+        elif seen[finding.rule] == MAX_FINDINGS_PER_RULE + 1:
+            kept.append(dataclasses.replace(
+                finding, message=f"{more:,} more problems like these in this record, not listed one by one. "
+                                 "Fix them all, then check again."))
+    return kept
 
 
 def _leaves(error: jsonschema.ValidationError) -> Iterator[jsonschema.ValidationError]:

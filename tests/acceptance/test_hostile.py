@@ -218,3 +218,16 @@ def test_a_huge_but_well_formed_record_is_checked_without_an_internal_error(brok
     assert done.returncode == 1 and done.stderr == ""
     assert "Traceback" not in done.stdout and "internal error" not in done.stdout
     assert seconds < TIME_LIMIT
+
+
+def test_thousands_of_unknown_fields_are_counted_not_listed(broken_register: Path) -> None:
+    fields = b"".join(b"field%04d: 1\n" % i for i in range(5000))
+    (broken_register / HOSTILE).write_bytes(b"id: oakfield-2026-099\n" + fields)
+    lines = assert_reported(
+        broken_register,
+        f"{HOSTILE}:2:12: error [privacy-unknown-field] 'field0000' is not a placement field. Check its spelling "
+        "against the schema, or remove it. Never add a field for a pupil's name, date of birth, UPN, address or "
+        "health details, and do not commit one.",
+        f"{HOSTILE}:22:12: error [privacy-unknown-field] 4,980 more problems like these in this record, not listed "
+        "one by one. Fix them all, then check again.")
+    assert len([line for line in lines if "[privacy-unknown-field]" in line]) == 21
