@@ -7,16 +7,19 @@ module; this one only wires them together.
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Sequence
 
+from ap_lint.cache import CheckCache, finding_to_json
 from ap_lint.engine import EvaluationContext, Evaluator
 from ap_lint.findings import Finding, parse_path
 from ap_lint.history import check_history
 from ap_lint.loader import MAX_FILE_BYTES, compose_positions, locate
 from ap_lint.pack import Pack, find_pack, load_pack
+from ap_lint.parallel import default_jobs, map_chunks
 from ap_lint.register import Record, Register, SourceFile, discover, read_source, value_at
 from ap_lint.rules import Rule, RuleCompiler
 from ap_lint.validate import SchemaValidator
@@ -31,6 +34,8 @@ class CheckOptions:
     pack_dir: Path | None = None
     since: str | None = None  # base revision of the history checks (default: the whole history)
     max_file_bytes: int = MAX_FILE_BYTES
+    jobs: int = field(default_factory=default_jobs)
+    cache_dir: Path | None = None
 
 
 @dataclass
@@ -83,14 +88,25 @@ class Checker:
         compiler = RuleCompiler(pack)
         return cls(pack, compiler.compile_all(), compiler, SchemaValidator(pack.schemas))
 
-    def load(self, sources: Iterable[SourceFile], max_bytes: int = MAX_FILE_BYTES) -> list[Record]:
-        """Read, load and validate the structure of every source file."""
-        records = []
-        for source in sources:
-            record = read_source(source, max_bytes)
-            self.validate(record)
-            records.append(record)
-        return records
+    def load(self, sources: Sequence[SourceFile], max_bytes: int = MAX_FILE_BYTES, jobs: int = 1,
+             cache: CheckCache | None = None) -> list[Record]:
+        """Read, load and validate the structure of every source file (in ``jobs`` processes).
+
+        Files whose content the cache has seen are taken from it; only the others are parsed.
+        """
+        def load_chunk(chunk: Sequence[SourceFile]) -> list[Record]:
+            records = []
+            for source in chunk:
+                record = read_source(source, max_bytes)
+                self.validate(record)
+                records.append(record)
+            return records
+
+        if cache is None:
+            return map_chunks(load_chunk, sources, jobs)
+        cached = [cache.lookup(source, max_bytes) for source in sources]
+        fresh = iter(map_chunks(load_chunk, [s for s, r in zip(sources, cached) if r is None], jobs))
+        return [record if record is not None else next(fresh) for record in cached]
 
     def validate(self, record: Record) -> None:
         if record.data is None:
@@ -105,17 +121,32 @@ class Checker:
 
     def check(self, options: CheckOptions) -> CheckResult:
         sources, problems = discover(options.root, self.pack)
-        records = self.load(sources, options.max_file_bytes)
+        cache = (CheckCache.open(options.cache_dir, self.pack.digest, options.max_file_bytes)
+                 if options.cache_dir is not None else None)
+        records = self.load(sources, options.max_file_bytes, options.jobs, cache)
         paths = {s.display: s.path for s in sources}
         history = check_history(options.root, self.compiler, self.rules, records, options.today, options.since)
-        result = self.evaluate(options.root, options.today, records, problems + history.findings,
-                               lambda file: _read_text(paths.get(file)))
+        extra = problems + history.findings
+        if cache is not None:
+            key = cache.result_key_for(records, json.dumps([options.today, [finding_to_json(f) for f in extra]]))
+            if cache.findings is not None and cache.result_key == key:
+                result = CheckResult(options.root, options.today, cache.findings, self.rules, self.pack, records)
+                result.notes.extend(history.notes)
+                return result
+        result = self.evaluate(options.root, options.today, records, extra,
+                               lambda file: _read_text(paths.get(file)), options.jobs, cache)
         result.notes.extend(history.notes)
+        if cache is not None:
+            cache.save(records, key, result.findings)
         return result
 
     def evaluate(self, root: Path, today: str, records: list[Record], problems: list[Finding],
-                 text_of: Callable[[str], str | None]) -> CheckResult:
-        """Index the loaded records, evaluate every rule, apply waivers and locate the findings."""
+                 text_of: Callable[[str], str | None], jobs: int = 1, cache: CheckCache | None = None) -> CheckResult:
+        """Index the loaded records, evaluate every rule, apply waivers and locate the findings.
+
+        With a cache, a record whose context (its content and its related records') is unchanged
+        keeps its findings from the last run; only the others are evaluated.
+        """
         register = Register(self.pack, records)
         findings = list(problems)
         findings.extend(self._missing_kinds(register))
@@ -123,9 +154,32 @@ class Checker:
             findings.extend(dataclasses.replace(p, record=record.id) for p in record.problems)
         evaluator = Evaluator(self.compiler, self.rules, EvaluationContext(
             today=today, settings=self.pack.settings, rule_ids=[r.id for r in self.rules]))
-        findings.extend(evaluator.evaluate(register))
-        findings = apply_waivers(findings, register, self.pack, self.rules, today)
-        located = locate_findings(findings, text_of, {r.file: r.line_offset for r in records})
+        offsets = {r.file: r.line_offset for r in records}
+        todo = register.records
+        reused: list[Finding] = []
+        keys: dict[str, str] = {}
+        if cache is not None:
+            salt = today + "".join(f"|{r.file}:{r.digest}" for r in register.records
+                                   if self.pack.kinds[r.kind].single)
+            todo = []
+            for record in register.records:
+                key = keys[record.file] = evaluator.context_key(register, record, salt)
+                previous = cache.evaluations.get(record.file)
+                if previous is not None and previous[0] == key:
+                    reused.extend(previous[1])
+                else:
+                    todo.append(record)
+        fresh = locate_findings(map_chunks(lambda chunk: evaluator.evaluate(register, chunk), todo, jobs),
+                                text_of, offsets)
+        if cache is not None:
+            by_file: dict[str, list[Finding]] = {record.file: [] for record in todo}
+            for finding in fresh:
+                by_file.setdefault(finding.file, []).append(finding)
+            cache.evaluations = {file: (key, by_file[file] if file in by_file else cache.evaluations[file][1])
+                                 for file, key in keys.items()}
+        located = locate_findings(findings, text_of, offsets) + reused + fresh
+        located = apply_waivers(located, register, self.pack, self.rules, today)
+        located.sort(key=lambda f: (f.file, f.line, f.column, f.rule, f.message))
         return CheckResult(root, today, located, self.rules, self.pack, records)
 
     def _missing_kinds(self, register: Register) -> list[Finding]:

@@ -17,10 +17,12 @@ from typing import Any, Callable
 import click
 
 from ap_lint import __version__
+from ap_lint.cache import CACHE_DIR_NAME
 from ap_lint.checker import Checker, CheckOptions, CheckResult
 from ap_lint.errors import ApLintError, ConfigError, RegisterNotFound
 from ap_lint.fsutil import write_atomic
 from ap_lint.gitutil import change_for, scope_to_change
+from ap_lint.parallel import default_jobs
 from ap_lint.register import RECORDS_DIR, find_register_root
 from ap_lint.reporters import REPORTER_BY_NAME, ReportOptions, failing_findings
 
@@ -42,6 +44,12 @@ def resolve_root(root: Path | None) -> Path:
         raise RegisterNotFound(f"No register here: no {RECORDS_DIR}/ folder in {Path.cwd()} or above it. "
                                "Run ap-lint inside a register, or name its folder: ap-lint check PATH.")
     return found
+
+
+def cache_directory(register_root: Path) -> Path:
+    """Where the cache lives: AP_LINT_CACHE_DIR, else .ap-lint-cache/ in the register (git-ignored)."""
+    configured = os.environ.get("AP_LINT_CACHE_DIR")
+    return Path(configured) if configured else register_root / CACHE_DIR_NAME
 
 
 def resolve_today(value: str | None) -> str:
@@ -144,8 +152,12 @@ def cli() -> None:
                                              "(a pull request's base), and on what those changes break.")
 @click.option("--staged", is_flag=True, help="Report on the files staged for commit (and any FILE named), "
                                              "and on what those changes break.")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the cache (.ap-lint-cache/ in the register).")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Worker processes for large registers (default: one per core).")
 def check(paths: tuple[Path, ...], today: str | None, pack_dir: Path | None, output_format: str,
-          outputs: list[tuple[str, Path]], fail_on: str, since: str | None, staged: bool) -> None:
+          outputs: list[tuple[str, Path]], fail_on: str, since: str | None, staged: bool, no_cache: bool,
+          jobs: int | None) -> None:
     """Check every record of the register at ROOT (default: the nearest folder with records/).
 
     With FILEs (as pre-commit passes them), --staged or --since, the whole
@@ -156,7 +168,9 @@ def check(paths: tuple[Path, ...], today: str | None, pack_dir: Path | None, out
     if since is not None and (staged or files):
         raise click.UsageError("--since reports on everything changed since REV: leave out --staged and FILEs.")
     change = change_for(register_root, since=since, staged=staged, files=files)
-    options = CheckOptions(root=register_root, today=resolve_today(today), pack_dir=pack_dir, since=since)
+    options = CheckOptions(root=register_root, today=resolve_today(today), pack_dir=pack_dir, since=since,
+                           cache_dir=None if no_cache else cache_directory(register_root),
+                           jobs=jobs or default_jobs())
     checker = Checker.for_root(register_root, pack_dir)
     result = checker.check(options)
     not_shown = 0

@@ -8,6 +8,8 @@ writes anything.
 from __future__ import annotations
 
 import fnmatch
+import os
+import re
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,46 +60,91 @@ def _problem(display: str, rule: str, message: str) -> Finding:
     return Finding(file=display, line=1, column=1, rule=rule, severity="error", message=message)
 
 
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """A path glob as a regular expression: ``*`` stays within one folder, as in the shell."""
+    return re.compile("".join("[^/]*" if part == "*" else re.escape(part) for part in re.split(r"(\*)", pattern))
+                      + r"\Z")
+
+
 def discover(root: Path, pack: Pack) -> tuple[list[SourceFile], list[Finding]]:
-    """Every record file of every kind, plus files in records/ that belong to no kind."""
+    """Every record file of every kind, plus files in records/ that belong to no kind.
+
+    One walk of records/ (no stat per plain file); only links and odd entries are looked at closely.
+    """
     sources: list[SourceFile] = []
     problems: list[Finding] = []
-    claimed: set[str] = set()
     root_resolved = root.resolve()
-    for kind in pack.kinds.values():
-        base = pack.root if kind.from_pack else root
-        for path in sorted(base.glob(kind.files)):
-            display = path.relative_to(base).as_posix()
-            if not kind.from_pack:
-                claimed.add(display)
-            if not kind.from_pack:
+    folders_inside: dict[str, bool] = {}
+
+    def inside(folder: str) -> bool:
+        """Whether a folder really lies inside the register (no link on the way leads out); memoised."""
+        if folder not in folders_inside:
+            try:
+                Path(folder).resolve(strict=True).relative_to(root_resolved)
+                folders_inside[folder] = True
+            except (ValueError, OSError, RuntimeError):
+                folders_inside[folder] = False
+        return folders_inside[folder]
+
+    register_kinds = [(kind, _glob_regex(kind.files)) for kind in pack.kinds.values() if not kind.from_pack]
+    patterns = [kind.files for kind, _ in register_kinds]
+    for display, full, plain in _walk(root, RECORDS_DIR):
+        kind = next((k for k, regex in register_kinds if regex.match(display)), None)
+        path = Path(full)
+        if kind is None:
+            if not plain and path.is_symlink():
                 refused = _refuse(path, display, root_resolved)
-                if refused is not None:
+                if refused is not None and refused.rule == "file-link-outside":
                     problems.append(refused)
                     continue
-            if path.is_file():
-                sources.append(SourceFile(kind.name, path, display, kind.front_matter))
-    records_dir = root / RECORDS_DIR
-    patterns = [kind.files for kind in pack.kinds.values() if not kind.from_pack]
-    for path in sorted(records_dir.rglob("*")):
-        display = path.relative_to(root).as_posix()
-        if display in claimed or path.name.startswith(".") or (path.is_dir() and not path.is_symlink()):
+            hint = ""
+            if display.endswith(".yml"):
+                hint = " Record files end in .yaml, not .yml."
+            elif not any(fnmatch.fnmatch(display, pattern) for pattern in patterns):
+                hint = " Records live in: " + ", ".join(patterns) + "."
+            problems.append(_problem(display, "file-misplaced",
+                                     "This file is not where any kind of record lives, so it was not checked." + hint))
             continue
-        if any(part.startswith(".") for part in Path(display).parts):
-            continue
-        if path.is_symlink():
+        if not plain or not inside(os.path.dirname(full)):
             refused = _refuse(path, display, root_resolved)
-            if refused is not None and refused.rule == "file-link-outside":
+            if refused is not None:
                 problems.append(refused)
                 continue
-        hint = ""
-        if path.suffix == ".yml":
-            hint = " Record files end in .yaml, not .yml."
-        elif not any(fnmatch.fnmatch(display, pattern) for pattern in patterns):
-            hint = " Records live in: " + ", ".join(patterns) + "."
-        problems.append(_problem(display, "file-misplaced",
-                                 "This file is not where any kind of record lives, so it was not checked." + hint))
+        sources.append(SourceFile(kind.name, path, display, kind.front_matter))
+    order = {name: index for index, name in enumerate(pack.kinds)}
+    sources.sort(key=lambda source: (order[source.kind], source.display))
+    for kind in pack.kinds.values():
+        if kind.from_pack:
+            for path in sorted(pack.root.glob(kind.files)):
+                if path.is_file():
+                    sources.append(SourceFile(kind.name, path, path.relative_to(pack.root).as_posix(),
+                                              kind.front_matter))
     return sources, problems
+
+
+def _walk(root: Path, top: str) -> list[tuple[str, str, bool]]:
+    """(display path, full path, is a plain file) for every entry under ``top`` that is not a real folder,
+    sorted, skipping hidden names. Links to folders are entries, not descended into."""
+    found: list[tuple[str, str, bool]] = []
+    prefix = len(str(root)) + 1
+    pending = [os.path.join(str(root), top)]
+    while pending:
+        folder = pending.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                pending.append(entry.path)
+                if not entry.name.endswith(".yaml"):
+                    continue  # a folder named like a record file is also an entry: it is reported, not read
+            plain = entry.is_file(follow_symlinks=False)
+            found.append((entry.path[prefix:].replace(os.sep, "/"), entry.path, plain))
+    found.sort()
+    return found
 
 
 def _refuse(path: Path, display: str, root: Path) -> Finding | None:

@@ -1,0 +1,117 @@
+"""A cached or parallel run gives exactly the findings of a cold serial run."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ap_lint.checker import Checker, CheckOptions, CheckResult
+from ap_lint.parallel import MIN_PARALLEL_ITEMS, map_chunks
+
+TODAY = "2026-11-28"
+COPIES = MIN_PARALLEL_ITEMS + 50  # enough records for the forked workers to be used
+
+
+def _grow(root: Path) -> None:
+    """Add COPIES placements modelled on one of the example register's, some of them broken."""
+    model = (root / "records/placements/oakfield/oakfield-2026-001.yaml").read_text("utf-8")
+    folder = root / "records/placements/oakfield"
+    for number in range(2, COPIES + 2):
+        placement_id = f"oakfield-2026-{number + 100:03d}"
+        text = model.replace("oakfield-2026-001", placement_id).replace("CRST-P-10482", f"CRST-P-{50000 + number}")
+        if number % 97 == 0:
+            text = text.replace('end: "15:00"', "end: 15:00", 1)  # a YAML trap: strict loader
+        if number % 89 == 0:
+            text = text.replace("attendance_code: D", "attendance_code: Z")  # a schema error
+        if number % 83 == 0:
+            text = text.replace("name: Ms Robin Testwood", "name: Someone Else")  # a rule error
+        (folder / f"{placement_id}.yaml").write_text(text, "utf-8")
+
+
+@pytest.fixture
+def big_register(register_copy: Path) -> Path:
+    _grow(register_copy)
+    return register_copy
+
+
+def _check(root: Path, **options: object) -> CheckResult:
+    return Checker.for_root(root).check(CheckOptions(root=root, today=TODAY, **options))  # type: ignore[arg-type]
+
+
+def _shape(result: CheckResult) -> list[tuple[object, ...]]:
+    return [(f.file, f.line, f.column, f.rule, f.severity, f.clause, f.path, f.message, f.waived_by)
+            for f in result.findings]
+
+
+def test_parallel_run_equals_serial_run(big_register: Path) -> None:
+    serial = _check(big_register, jobs=1)
+    parallel = _check(big_register, jobs=2)
+    assert _shape(parallel) == _shape(serial)
+    rules = {f.rule for f in serial.findings}
+    assert {"yaml-sexagesimal", "schema"} <= rules  # the broken copies were reported
+    assert len(serial.records) == len(parallel.records) > COPIES
+
+
+def test_cached_runs_equal_cold_serial_run(big_register: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cold = _shape(_check(big_register, jobs=1))
+    first = _check(big_register, jobs=2, cache_dir=cache)
+    assert (cache / "check.json").is_file()
+    warm = _check(big_register, jobs=2, cache_dir=cache)
+    assert _shape(first) == cold
+    assert _shape(warm) == cold
+
+    changed = big_register / "records/placements/oakfield/oakfield-2026-001.yaml"
+    changed.write_text(changed.read_text("utf-8").replace("principal\n", "someone-else\n", 1), "utf-8")
+    after_change = _check(big_register, jobs=2, cache_dir=cache)
+    cold_after_change = _check(big_register, jobs=1)
+    assert _shape(after_change) == _shape(cold_after_change)
+    assert _shape(after_change) != cold  # the change is seen, not served from the cache
+
+
+def test_cache_is_ignored_when_today_changes(big_register: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    _check(big_register, cache_dir=cache)
+    later = Checker.for_root(big_register).check(CheckOptions(root=big_register, today="2027-06-30",
+                                                              cache_dir=cache, jobs=1))
+    cold_later = Checker.for_root(big_register).check(CheckOptions(root=big_register, today="2027-06-30", jobs=1))
+    assert _shape(later) == _shape(cold_later)
+
+
+def test_a_corrupt_cache_is_a_cold_run(big_register: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "check.json").write_text('{"salt": 1, "records": [[', "utf-8")
+    assert _shape(_check(big_register, cache_dir=cache, jobs=1)) == _shape(_check(big_register, jobs=1))
+
+
+def test_the_cache_folder_ignores_itself_in_git(big_register: Path) -> None:
+    cache = big_register / ".ap-lint-cache"
+    _check(big_register, cache_dir=cache, jobs=1)
+    assert (cache / ".gitignore").read_text("utf-8").splitlines()[-1] == "*"
+
+
+def test_the_cache_is_not_written_into_records(register_copy: Path, tmp_path: Path) -> None:
+    before = sorted(p.relative_to(register_copy) for p in (register_copy / "records").rglob("*"))
+    _check(register_copy, cache_dir=register_copy / ".ap-lint-cache")
+    assert sorted(p.relative_to(register_copy) for p in (register_copy / "records").rglob("*")) == before
+
+
+def test_map_chunks_keeps_order_across_workers() -> None:
+    items = list(range(MIN_PARALLEL_ITEMS * 3))
+    assert map_chunks(lambda chunk: [i * 2 for i in chunk], items, jobs=2) == [i * 2 for i in items]
+
+
+def test_map_chunks_runs_small_inputs_in_process() -> None:
+    seen: list[int] = []
+    map_chunks(lambda chunk: seen.extend(chunk) or [], [1, 2, 3], jobs=2)
+    assert seen == [1, 2, 3]  # a forked worker's side effects would not be visible here
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_copying_the_register_keeps_findings(big_register: Path, tmp_path: Path, jobs: int) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(big_register, copy)
+    assert _shape(_check(copy, jobs=jobs)) == _shape(_check(big_register, jobs=jobs))
