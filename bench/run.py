@@ -149,7 +149,7 @@ def _memory_of(pid: int) -> int:
 
 
 class TreeSampler(threading.Thread):
-    """Samples the memory of a process and its children until stopped; keeps the peak of their sum."""
+    """Samples the memory of the processes below ``pid`` until stopped; keeps the peak of their sum."""
 
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)
@@ -159,31 +159,53 @@ class TreeSampler(threading.Thread):
 
     def run(self) -> None:
         while not self.done.is_set():
-            total = sum(_memory_of(pid) for pid in _process_tree(self.pid))
+            total = sum(_memory_of(pid) for pid in _process_tree(self.pid)[1:])  # not the wrapper itself
             self.peak = max(self.peak, total)
             self.done.wait(SAMPLE_SECONDS)
 
 
-def measure(command: Sequence[str], cwd: Path, env: dict[str, str], log: Path) -> Measurement:
-    """Run ``command`` once; its wall time and peak memory.
+# A small process that starts the measured command and reports its own child's resource usage. Linux
+# keeps a process's peak RSS across exec, so a command started straight from this (larger) process
+# would inherit this process's RSS as its peak; from the wrapper it inherits at most the wrapper's.
+WRAPPER = """
+import os, sys, time
+began = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(sys.argv[2], sys.argv[2:])
+    finally:
+        os._exit(127)
+_, status, usage = os.wait4(pid, 0)
+seconds = time.perf_counter() - began
+with open(sys.argv[1], "w", encoding="ascii") as out:
+    out.write(f"{seconds} {usage.ru_maxrss} {usage.ru_utime + usage.ru_stime} {os.waitstatus_to_exitcode(status)}")
+"""
 
-    Peak memory is the larger of the biggest single process's peak RSS (exact,
-    from ``wait4``) and the sampled peak of the summed memory of the process and
-    its children (for a checker that forks workers).
+
+def measure(command: Sequence[str], cwd: Path, env: dict[str, str], log: Path) -> Measurement:
+    """Run ``command`` once; its wall time, CPU time and peak memory.
+
+    Peak memory is the larger of the biggest single process's peak RSS (from
+    ``wait4``, in a small wrapper process) and the sampled peak of the summed
+    memory of the command and its children (for a checker that forks workers).
     """
+    report = log.with_suffix(".usage")
+    report.unlink(missing_ok=True)
+    wrapped = [sys.executable, "-S", "-E", "-c", WRAPPER, str(report), *command]
     with open(log, "wb") as output:
-        began = time.perf_counter()
-        process = subprocess.Popen(list(command), cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(wrapped, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT)
         sampler = TreeSampler(process.pid)
         sampler.start()
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - began
-        process.returncode = os.waitstatus_to_exitcode(status)
+        process.wait()
         sampler.done.set()
         sampler.join()
-    largest = usage.ru_maxrss * 1024  # kilobytes on Linux
-    cpu = usage.ru_utime + usage.ru_stime  # includes the children it waited for
-    return Measurement(seconds, max(largest, sampler.peak), largest, process.returncode, cpu)
+    try:
+        seconds, maxrss, cpu, exit_code = report.read_text("ascii").split()
+    except (OSError, ValueError):
+        raise SystemExit(f"run: could not measure {' '.join(command)} (the wrapper exited {process.returncode}).")
+    largest = int(maxrss) * 1024  # kilobytes on Linux
+    return Measurement(float(seconds), max(largest, sampler.peak), largest, int(exit_code), float(cpu))
 
 
 def measure_batched(command: Sequence[str], arguments: Sequence[str], cwd: Path, env: dict[str, str],
