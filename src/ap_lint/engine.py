@@ -47,9 +47,29 @@ class Evaluator:
         singles = {name: register.single(spec) for name, spec in self.pack.kinds.items() if spec.single}
         findings: list[Finding] = []
         for record in records if records is not None else register.records:
-            if not record.valid or record.kind not in self.rules_by_kind:
+            if record.kind not in self.rules_by_kind:
                 continue
-            findings.extend(self.evaluate_record(register, record, singles))
+            if record.valid:
+                findings.extend(self.evaluate_record(register, record, singles))
+            else:
+                findings.extend(self.scan_record(register, record, singles))
+        return findings
+
+    def scan_record(self, register: Register, record: Record, singles: dict[str, Any]) -> list[Finding]:
+        """Text scans on a record that loaded but failed its schema.
+
+        A scan reads only the record's own text, so it is safe on any structure; and personal data must
+        be caught even in a record that is malformed in other ways.
+        """
+        variables, _ = self.record_variables(register, record, singles)
+        findings: list[Finding] = []
+        for rule in self.rules_by_kind[record.kind]:
+            if rule.scan is None:
+                continue
+            try:
+                findings.extend(self._apply(rule, record, variables))
+            except EvaluationError:
+                continue  # its `when` could not be read on this malformed record: the schema findings say why
         return findings
 
     def context_key(self, register: Register, record: Record, salt: str) -> str:
