@@ -42,6 +42,12 @@ class Evaluator:
             if rule.history is None:
                 self.rules_by_kind.setdefault(rule.kind, []).append(rule)
         self.screens = {kind: compiler.screen(kind, kind_rules) for kind, kind_rules in self.rules_by_kind.items()}
+        # `rules` in a rule's context: every rule of the pack by id, with what waivers need to know of it
+        self.rule_catalogue = {
+            document["id"]: {"applies_to": document["applies_to"], "waivable": document.get("waivable", True),
+                             "severity": document["severity"], "clause": document["clause"]}
+            for _, document in self.pack.rule_documents
+        }
 
     def evaluate(self, register: Register, records: Iterable[Record] | None = None) -> list[Finding]:
         singles = {name: register.single(spec) for name, spec in self.pack.kinds.items() if spec.single}
@@ -92,6 +98,7 @@ class Evaluator:
             "settings": self.context.settings,
             "today": self.context.today,
             "rule_ids": self.context.rule_ids,
+            "rules": self.rule_catalogue,
             **singles,
         }
         all_valid = True

@@ -20,7 +20,7 @@ from ap_lint.loader import compose_positions, locate
 from ap_lint.pack import Pack
 
 #: variables every rule context provides, besides relations and single records
-BASE_VARIABLES = ("record", "file", "settings", "today", "rule_ids")
+BASE_VARIABLES = ("record", "file", "settings", "today", "rule_ids", "rules")
 LOOP_VARIABLES = ("item", "index")
 SCAN_VARIABLES = ("match", "path")
 
