@@ -126,7 +126,8 @@ def find_pack(register_root: Path, explicit: Path | None = None) -> Path:
 
 def _engine_schema(name: str) -> dict[str, Any]:
     text = (resources.files("ap_lint") / "pack_schemas" / f"{name}.schema.json").read_text("utf-8")
-    return json.loads(text)  # type: ignore[no-any-return]
+    schema: dict[str, Any] = json.loads(text)
+    return schema
 
 
 def _read(root: Path, relative: Path, digest: Any, files: list[str]) -> bytes:
@@ -165,7 +166,8 @@ def load_pack_yaml(root: Path, relative: Path, schema_name: str, digest: Any, fi
                 message = (f"'{unknown}' is not a field here; the fields are: {', '.join(sorted(known))}. "
                            "Check its spelling, or remove it")
         raise PolicyPackError(f"{where + ': ' if where else ''}{message}", file=name, line=line, column=column)
-    return loaded.data  # type: ignore[no-any-return]
+    data: dict[str, Any] = loaded.data
+    return data
 
 
 def parse_clauses(text: str) -> dict[str, str]:

@@ -93,10 +93,11 @@ def coverage(pack: Pack, rules: list[Rule]) -> list[ClauseCoverage]:
         for clause, fields in found.items():
             schema_map.setdefault(clause, set()).update(f"{kind}:{f or '(record)'}" for f in fields)
     table = []
-    for clause in pack.clauses.values():
+    for policy_clause in pack.clauses.values():
         table.append(ClauseCoverage(
-            clause.id, clause.text, tuple(sorted(r.id for r in rules if r.clause == clause.id)),
-            tuple(sorted(schema_map.get(clause.id, ()))), clause.not_checkable))
+            policy_clause.id, policy_clause.text,
+            tuple(sorted(r.id for r in rules if r.clause == policy_clause.id)),
+            tuple(sorted(schema_map.get(policy_clause.id, ()))), policy_clause.not_checkable))
     return table
 
 

@@ -93,7 +93,8 @@ class SchemaValidator:
             return
         if keyword == "required":
             properties = subschema.get("properties", {})
-            for name in error.validator_value:
+            required: Any = error.validator_value
+            for name in required:
                 if isinstance(error.instance, dict) and name not in error.instance:
                     missing = properties.get(name) if isinstance(properties.get(name), dict) else {}
                     about = f" ({missing['title']})" if "title" in missing else ""
@@ -101,7 +102,7 @@ class SchemaValidator:
                     yield finding(f"'{name}'{about} is missing{_where(path)}: add it.", path + (name,),
                                   cites=missing.get("x-clause", clause))
             return
-        yield finding(_message(keyword, error, annotations.get("title"), path))
+        yield finding(_message(str(keyword), error, annotations.get("title"), path))
 
 
 #: Findings of one rule listed one by one in a record; the rest are counted in one more finding, so a
@@ -186,7 +187,7 @@ def _about(path: JsonPath, title: str | None) -> str:
 def _message(keyword: str, error: jsonschema.ValidationError, title: str | None, path: JsonPath) -> str:
     value = error.instance
     about = _about(path, title)
-    expected = error.validator_value
+    expected: Any = error.validator_value
     if keyword == "type":
         wanted = expected if isinstance(expected, str) else " or ".join(expected)
         if wanted == "string" and isinstance(value, (int, float)) and not isinstance(value, bool):

@@ -21,7 +21,8 @@ from yaml.events import (DocumentEndEvent, DocumentStartEvent, MappingEndEvent, 
                          SequenceEndEvent, SequenceStartEvent, StreamEndEvent, StreamStartEvent)
 
 try:
-    from yaml._yaml import CParser
+    from yaml._yaml import CParser as _CParser
+    CParser: Any = _CParser
     AVAILABLE = True
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
     CParser = None
