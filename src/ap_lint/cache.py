@@ -20,7 +20,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, BinaryIO, Sequence
 
 from ap_lint import __version__
 from ap_lint.findings import Finding
@@ -29,6 +29,7 @@ from ap_lint.register import Record, SourceFile
 
 CACHE_DIR_NAME = ".ap-lint-cache"
 _FORMAT = 1
+_BATCH = 1000
 
 
 def _record_to_json(record: Record) -> list[Any]:
@@ -104,18 +105,29 @@ class CheckCache:
 
     def save(self, records: Sequence[Record], result_key: str, findings: Sequence[Finding]) -> None:
         """Write the cache atomically; a failure to write only costs speed next time."""
-        document = {
+        head = {
             "salt": self.salt,
-            "records": [_record_to_json(r) for r in records if r.digest],
             "result": {"key": result_key, "findings": [finding_to_json(f) for f in findings]},
             "evaluations": {file: [key, [finding_to_json(f) for f in found]]
                             for file, (key, found) in self.evaluations.items()},
         }
+        kept = [r for r in records if r.digest]
+
+        def write(stream: BinaryIO) -> None:
+            # The records go out in batches, each encoded by json's C encoder: fast, and never the
+            # whole register as one string in memory.
+            stream.write(json.dumps(head, separators=(",", ":"))[:-1].encode("utf-8"))
+            stream.write(b',"records":[')
+            for start in range(0, len(kept), _BATCH):
+                batch = [_record_to_json(r) for r in kept[start:start + _BATCH]]
+                stream.write((b"," if start else b"") + json.dumps(batch, separators=(",", ":"))[1:-1].encode())
+            stream.write(b"]}")
+
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             ignore = self.directory / ".gitignore"
             if not ignore.exists():
                 write_atomic(ignore, "# Created by ap-lint: the cache is never committed.\n*\n")
-            write_atomic(self.directory / "check.json", json.dumps(document, separators=(",", ":")))
+            write_atomic(self.directory / "check.json", write)
         except OSError:
             pass

@@ -9,6 +9,7 @@ locates only the files that have findings.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
@@ -42,6 +43,7 @@ class Evaluator:
             if rule.history is None:
                 self.rules_by_kind.setdefault(rule.kind, []).append(rule)
         self.screens = {kind: compiler.screen(kind, kind_rules) for kind, kind_rules in self.rules_by_kind.items()}
+        self.scan_filters = {kind: _scan_filter(kind_rules) for kind, kind_rules in self.rules_by_kind.items()}
         # `rules` in a rule's context: every rule of the pack by id, with what waivers need to know of it
         self.rule_catalogue = {
             document["id"]: {"applies_to": document["applies_to"], "waivable": document.get("waivable", True),
@@ -69,6 +71,8 @@ class Evaluator:
         """
         variables, _ = self.record_variables(register, record, singles)
         findings: list[Finding] = []
+        if not self._scans_may_match(record):
+            return findings
         for rule in self.rules_by_kind[record.kind]:
             if rule.scan is None:
                 continue
@@ -111,7 +115,10 @@ class Evaluator:
     def evaluate_record(self, register: Register, record: Record, singles: dict[str, Any]) -> list[Finding]:
         variables, related_valid = self.record_variables(register, record, singles)
         findings: list[Finding] = []
+        scans_may_match = self._scans_may_match(record)
         for rule in self.screens[record.kind].suspects(self.compiler.environment(record.kind).activation(variables)):
+            if rule.scan is not None and not scans_may_match:
+                continue
             try:
                 findings.extend(self._apply(rule, record, variables))
             except EvaluationError as error:
@@ -151,6 +158,15 @@ class Evaluator:
     def _failed(self, rule: Rule, record: Record, activation: Any) -> Finding:
         return self._finding(rule, record, self._path(rule.at, activation), self._render(rule.message, activation))
 
+    def _scans_may_match(self, record: Record) -> bool:
+        """False when no text value of the record matches any scan of its kind: one search rules them all out."""
+        combined = self.scan_filters.get(record.kind)
+        if combined is None:
+            return True
+        texts: list[str] = []
+        _collect_texts(record.data, texts)
+        return combined.search("\n".join(texts)) is not None
+
     def _scan(self, rule: Rule, record: Record, variables: dict[str, Any]) -> Iterator[Finding]:
         scan = rule.scan
         assert scan is not None
@@ -179,3 +195,69 @@ class Evaluator:
     def _finding(rule: Rule, record: Record, path: JsonPath, message: str, rule_id: str | None = None) -> Finding:
         return Finding(file=record.file, line=0, column=0, rule=rule_id or rule.id, severity=rule.severity,
                        message=message, clause=rule.clause, path=path, record=record.id)
+
+
+def _collect_texts(data: Any, out: list[str]) -> None:
+    if isinstance(data, str):
+        out.append(data)
+    elif isinstance(data, dict):
+        for value in data.values():
+            _collect_texts(value, out)
+    elif isinstance(data, list):
+        for value in data:
+            _collect_texts(value, out)
+
+
+#: Constructs whose meaning changes when a value is searched inside other text joined by newlines:
+#: anchors, and negative lookarounds over anything that can match a newline.
+_JOIN_UNSAFE = re.compile(r"(?<!\\)[$^]|\\[AZ]|\(\?<?!(?:[^()\\]|\\.)*(?:\\s|\\W|\[\^|(?<![\\\[])\.)")
+
+
+def _scan_filter(rules: list[Rule]) -> re.Pattern[str] | None:
+    """One pattern that finds a match in a record's text values joined by newlines whenever any scan
+    would find one in a single value; None where that cannot be promised (see _JOIN_UNSAFE).
+
+    Most records contain nothing any scan looks for: one search of the joined text rules them all out.
+    """
+    parts = []
+    for rule in rules:
+        if rule.scan is None:
+            continue
+        source = rule.scan.pattern.pattern
+        if _JOIN_UNSAFE.search(_without_classes(source)) or rule.scan.pattern.flags & (re.MULTILINE | re.DOTALL):
+            return None
+        parts.append(f"(?{'i' if rule.scan.pattern.flags & re.IGNORECASE else ''}:{source})")
+    if not parts:
+        return None
+    try:
+        return re.compile("|".join(parts))
+    except re.error:
+        return None
+
+
+def _without_classes(source: str) -> str:
+    """The pattern with each character class replaced by `\\s` if it can match a newline, else by `x`."""
+    out: list[str] = []
+    index = 0
+    while index < len(source):
+        char = source[index]
+        if char == "\\":
+            out.append(source[index:index + 2])
+            index += 2
+            continue
+        if char == "[":
+            end = index + 1
+            negated = end < len(source) and source[end] == "^"
+            end += 1 if negated else 0
+            end += 1 if end < len(source) and source[end] == "]" else 0
+            start = end
+            while end < len(source) and source[end] != "]":
+                end += 2 if source[end] == "\\" else 1
+            content = source[start:end]
+            matches_newline = negated or any(c in content for c in ("\\s", "\\W", "\\D", "\\n", "\n"))
+            out.append("\\s" if matches_newline else "x")
+            index = end + 1
+            continue
+        out.append(char)
+        index += 1
+    return "".join(out)

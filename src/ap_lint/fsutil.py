@@ -5,19 +5,25 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import BinaryIO, Callable
 
 
-def write_atomic(path: Path, content: str | bytes) -> None:
-    """Write ``content`` to ``path`` so that readers see the old file or the new one, never half."""
+def write_atomic(path: Path, content: str | bytes | Callable[[BinaryIO], None]) -> None:
+    """Write ``content`` to ``path`` so that readers see the old file or the new one, never half.
+
+    ``content`` is text, bytes, or a function that writes to the open binary stream (for large files).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = content.encode("utf-8") if isinstance(content, str) else content
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(temporary, 0o666 & ~umask)  # mkstemp makes 0600; give the usual permissions
         with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
+            if callable(content):
+                content(stream)
+            else:
+                stream.write(content.encode("utf-8") if isinstance(content, str) else content)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)

@@ -7,6 +7,7 @@ results travel back. Small inputs, or a platform without fork, run serially.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from typing import Any, Callable, Sequence, TypeVar
@@ -42,9 +43,11 @@ def map_chunks(task: Callable[[Sequence[Item]], list[Result]], items: Sequence[I
     size = -(-len(items) // chunk_count)
     bounds = [(i, min(i + size, len(items))) for i in range(0, len(items), size)]
     _TASK, _ITEMS = task, items
+    gc.freeze()  # the workers' garbage collector then leaves the parent's objects (and their pages) alone
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             parts = pool.map(_run_task, bounds, chunksize=1)
     finally:
         _TASK, _ITEMS = None, ()
+        gc.unfreeze()
     return [result for part in parts for result in part]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import sys
 from typing import Any
 
 import yaml
@@ -38,6 +39,8 @@ _DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _PLAIN_INT = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
 _BOOLS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
 _MAX_DEPTH = 32
+_INTERN_MAX = 24
+_intern = sys.intern
 _UNUSUAL = re.compile(r"[&*!]|<<")
 
 
@@ -103,6 +106,8 @@ def _build(parser: Any) -> dict[str, Any]:
             if event.tag is not None or event.anchor is not None:
                 raise _Unusual
             text = event.value
+            if len(text) <= _INTERN_MAX:
+                text = _intern(text)  # field names, dates, times and codes repeat across records: share them
             value = _scalar(_plain_tag(text), text) if event.implicit[0] else text
         elif cls is MappingEndEvent or cls is SequenceEndEvent:
             if keys[-1] is not None:
