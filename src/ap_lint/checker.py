@@ -19,7 +19,7 @@ from ap_lint.findings import Finding, parse_path
 from ap_lint.history import check_history
 from ap_lint.loader import MAX_FILE_BYTES, compose_positions, locate
 from ap_lint.pack import Pack, find_pack, load_pack
-from ap_lint.parallel import default_jobs, map_chunks
+from ap_lint.parallel import MIN_PARALLEL_ITEMS, default_jobs, map_chunks
 from ap_lint.register import Record, Register, SourceFile, discover, read_source, value_at
 from ap_lint.rules import Rule, RuleCompiler
 from ap_lint.validate import SchemaValidator
@@ -124,7 +124,9 @@ class Checker:
         cache = (CheckCache.open(options.cache_dir, self.pack.digest, options.max_file_bytes)
                  if options.cache_dir is not None else None)
         records = self.load(sources, options.max_file_bytes, options.jobs, cache)
-        paths = {s.display: s.path for s in sources}
+        # Only files with findings are read again (to locate them): keep their paths as text, not Path objects.
+        paths = {s.display: str(s.path) for s in sources}
+        del sources
         history = check_history(options.root, self.compiler, self.rules, records, options.today, options.since)
         extra = problems + history.findings
         if cache is not None:
@@ -169,8 +171,16 @@ class Checker:
                     reused.extend(previous[1])
                 else:
                     todo.append(record)
-        fresh = locate_findings(map_chunks(lambda chunk: evaluator.evaluate(register, chunk), todo, jobs),
-                                text_of, offsets)
+        # Kinds with few records (whose contexts often list many others) are evaluated here, before any
+        # fork: a worker that read every record through them would copy the whole register's memory pages.
+        sizes: dict[str, int] = {}
+        for record in todo:
+            sizes[record.kind] = sizes.get(record.kind, 0) + 1
+        few = [r for r in todo if sizes[r.kind] < MIN_PARALLEL_ITEMS]
+        many = [r for r in todo if sizes[r.kind] >= MIN_PARALLEL_ITEMS]
+        found = evaluator.evaluate(register, few)
+        found += map_chunks(lambda chunk: evaluator.evaluate(register, chunk), many, jobs)
+        fresh = locate_findings(found, text_of, offsets)
         if cache is not None:
             by_file: dict[str, list[Finding]] = {record.file: [] for record in todo}
             for finding in fresh:
@@ -217,11 +227,12 @@ def apply_waivers(findings: list[Finding], register: Register, pack: Pack, rules
     ]
 
 
-def _read_text(path: Path | None) -> str | None:
+def _read_text(path: str | None) -> str | None:
     if path is None:
         return None
     try:
-        return path.read_text("utf-8")
+        with open(path, encoding="utf-8") as stream:
+            return stream.read()
     except (OSError, UnicodeDecodeError):
         return None
 

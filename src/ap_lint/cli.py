@@ -216,9 +216,9 @@ def _handle_errors(function: Callable[[], Any]) -> int:
 
 def main() -> None:
     """Entry point of the ``ap-lint`` command."""
-    # One short-lived run builds millions of small objects and frees them at exit; the cyclic garbage
-    # collector's passes over them cost time and memory pages, and reclaim next to nothing.
-    gc.disable()
+    # One short-lived run builds millions of small objects that live until it exits: collect cyclic
+    # garbage less often, so the collector does not walk them over and over.
+    gc.set_threshold(100_000, 50, 100)
     sys.exit(_handle_errors(lambda: cli.main(standalone_mode=False)))
 
 

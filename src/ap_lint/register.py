@@ -23,7 +23,7 @@ from ap_lint.pack import KindSpec, Pack, Relation
 RECORDS_DIR = "records"
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
     """One record as loaded: its kind, id, file and data."""
 
@@ -37,7 +37,7 @@ class Record:
     problems: list[Finding] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceFile:
     """A file that discovery found for a kind."""
 

@@ -114,3 +114,32 @@ def test_template_shows_a_value_it_cannot_evaluate_as_not_recorded(env: Environm
 def test_template_compile_errors_are_expression_errors(env: Environment) -> None:
     with pytest.raises(ExpressionError, match="^at 1:1: undeclared reference to 'recrd'"):
         Template.compile("Hello {recrd}", env)
+
+
+def test_list_arguments_reach_helper_functions_as_fresh_copies() -> None:
+    """The engine empties list arguments after a helper function returns, to stop a leak in the CEL binding.
+
+    That is only safe while the binding hands each call a converted copy: if it ever passes the record's
+    own list, this test fails before any record could be emptied.
+    """
+    from ap_lint.expressions import Environment
+    from ap_lint.functions import FUNCTIONS
+
+    seen: list[int] = []
+    implementation, returns, params = FUNCTIONS["weekly_hours"]
+
+    def spy(sessions: list[object]) -> float:
+        seen.append(id(sessions))
+        return float(implementation(sessions))
+
+    FUNCTIONS["weekly_hours"] = (spy, returns, params)
+    try:
+        environment = Environment(["record"])
+        sessions = [{"day": "monday", "start": "09:00", "end": "12:30"}]
+        record = {"timetable": sessions}
+        program = environment.compile("weekly_hours(record.timetable)")
+        assert program.evaluate(environment.activation({"record": record})) == 3.5
+    finally:
+        FUNCTIONS["weekly_hours"] = (implementation, returns, params)
+    assert seen and seen[0] != id(sessions)
+    assert record["timetable"] == [{"day": "monday", "start": "09:00", "end": "12:30"}]
