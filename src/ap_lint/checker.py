@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from ap_lint.cache import CheckCache, finding_to_json
-from ap_lint.engine import EvaluationContext, Evaluator
+from ap_lint.engine import EvaluationContext, Evaluator, scan_filters, scans_may_match
 from ap_lint.findings import Finding, parse_path
 from ap_lint.history import check_history
 from ap_lint.loader import MAX_FILE_BYTES, compose_positions, locate
@@ -94,11 +94,17 @@ class Checker:
 
         Files whose content the cache has seen are taken from it; only the others are parsed.
         """
+        filters = scan_filters(self.rules)
+
         def load_chunk(chunk: Sequence[SourceFile]) -> list[Record]:
             records = []
             for source in chunk:
                 record = read_source(source, max_bytes)
                 self.validate(record)
+                if record.data is not None:
+                    # Answer "could any text scan match?" while the text is in hand: later, in a forked
+                    # worker, reading every text value again would copy the memory that holds it.
+                    record.scan_hit = scans_may_match(filters.get(record.kind), record.data)
                 records.append(record)
             return records
 
@@ -178,6 +184,7 @@ class Checker:
             sizes[record.kind] = sizes.get(record.kind, 0) + 1
         few = [r for r in todo if sizes[r.kind] < MIN_PARALLEL_ITEMS]
         many = [r for r in todo if sizes[r.kind] >= MIN_PARALLEL_ITEMS]
+        register.build_indexes()
         found = evaluator.evaluate(register, few)
         found += map_chunks(lambda chunk: evaluator.evaluate(register, chunk), many, jobs)
         fresh = locate_findings(found, text_of, offsets)

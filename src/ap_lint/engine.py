@@ -43,7 +43,7 @@ class Evaluator:
             if rule.history is None:
                 self.rules_by_kind.setdefault(rule.kind, []).append(rule)
         self.screens = {kind: compiler.screen(kind, kind_rules) for kind, kind_rules in self.rules_by_kind.items()}
-        self.scan_filters = {kind: _scan_filter(kind_rules) for kind, kind_rules in self.rules_by_kind.items()}
+        self.scan_filters = scan_filters(rules)
         # `rules` in a rule's context: every rule of the pack by id, with what waivers need to know of it
         self.rule_catalogue = {
             document["id"]: {"applies_to": document["applies_to"], "waivable": document.get("waivable", True),
@@ -159,13 +159,13 @@ class Evaluator:
         return self._finding(rule, record, self._path(rule.at, activation), self._render(rule.message, activation))
 
     def _scans_may_match(self, record: Record) -> bool:
-        """False when no text value of the record matches any scan of its kind: one search rules them all out."""
-        combined = self.scan_filters.get(record.kind)
-        if combined is None:
-            return True
-        texts: list[str] = []
-        _collect_texts(record.data, texts)
-        return combined.search("\n".join(texts)) is not None
+        """False when no text value of the record matches any scan of its kind: one search rules them all out.
+
+        Loading usually answered this already (record.scan_hit), where the text was in hand.
+        """
+        if record.scan_hit is not None:
+            return record.scan_hit
+        return scans_may_match(self.scan_filters.get(record.kind), record.data)
 
     def _scan(self, rule: Rule, record: Record, variables: dict[str, Any]) -> Iterator[Finding]:
         scan = rule.scan
@@ -195,6 +195,23 @@ class Evaluator:
     def _finding(rule: Rule, record: Record, path: JsonPath, message: str, rule_id: str | None = None) -> Finding:
         return Finding(file=record.file, line=0, column=0, rule=rule_id or rule.id, severity=rule.severity,
                        message=message, clause=rule.clause, path=path, record=record.id)
+
+
+def scan_filters(rules: list[Rule]) -> dict[str, re.Pattern[str] | None]:
+    """Per record kind, one pattern that rules out all of the kind's text scans at once (see _scan_filter)."""
+    by_kind: dict[str, list[Rule]] = {}
+    for rule in rules:
+        by_kind.setdefault(rule.kind, []).append(rule)
+    return {kind: _scan_filter(kind_rules) for kind, kind_rules in by_kind.items()}
+
+
+def scans_may_match(combined: re.Pattern[str] | None, data: Any) -> bool:
+    """False when ``combined`` (a kind's scan filter) finds nothing in the record's joined text values."""
+    if combined is None:
+        return True
+    texts: list[str] = []
+    _collect_texts(data, texts)
+    return combined.search("\n".join(texts)) is not None
 
 
 def _collect_texts(data: Any, out: list[str]) -> None:

@@ -35,6 +35,8 @@ class Record:
     line_offset: int = 0
     valid: bool = True
     problems: list[Finding] = field(default_factory=list)
+    #: whether any text scan of its kind may match its text, when known from loading (None: not yet asked)
+    scan_hit: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +248,13 @@ class Register:
         if found:
             return found[0].data
         return kind.default if kind.default is not None else None
+
+    def build_indexes(self) -> None:
+        """Index every group relation now (before forking workers, which would each build their own)."""
+        for relations in self.pack.relations.values():
+            for relation in relations:
+                if relation.field is not None:
+                    self._group_index(relation.target, relation.field)
 
     def _group_index(self, kind: str, path: JsonPath) -> dict[Any, list[Record]]:
         key = (kind, path)
