@@ -105,6 +105,7 @@ class Screen:
     rules: list[Rule]
     screened: list[Rule]
     program: Program | None
+    checks: list[Program]  # each screened rule's check alone, for records where the whole screen errs
 
     def suspects(self, activation: Any) -> list[Rule]:
         """The rules that may fail on this record: every rule, less those the screen saw pass."""
@@ -113,9 +114,18 @@ class Screen:
         try:
             verdicts = self.program.evaluate(activation)
         except EvaluationError:
-            return self.rules
+            # One rule's error makes the whole list an error: ask each check alone, still one call per rule
+            # rather than one per item of a rule's for_each.
+            verdicts = [_verdict(check, activation) for check in self.checks]
         passed = {id(rule) for rule, verdict in zip(self.screened, verdicts) if verdict is True}
         return [rule for rule in self.rules if id(rule) not in passed]
+
+
+def _verdict(check: Program, activation: Any) -> Any:
+    try:
+        return check.evaluate(activation)
+    except EvaluationError:
+        return None
 
 
 class RuleCompiler:
@@ -153,12 +163,15 @@ class RuleCompiler:
             parts.append(check)
             screened.append(rule)
         program = None
+        checks: list[Program] = []
         if parts:
             try:
-                program = self.environment(kind).compile("[" + ",\n".join(parts) + "]")
+                environment = self.environment(kind)
+                program = environment.compile("[" + ",\n".join(parts) + "]")
+                checks = [environment.compile(part) for part in parts]
             except ExpressionError:
-                program, screened = None, []
-        return Screen(rules, screened, program)
+                program, screened, checks = None, [], []
+        return Screen(rules, screened, program, checks)
 
     def compile_all(self) -> list[Rule]:
         rules = [self.compile(source, document) for source, document in self.pack.rule_documents]
