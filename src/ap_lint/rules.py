@@ -107,13 +107,23 @@ class Screen:
     program: Program | None
     checks: list[Program]  # each screened rule's check alone, for records where the whole screen errs
 
+    tally: dict[str, int] = field(default_factory=lambda: {"tries": 0, "errors": 0})
+
     def suspects(self, activation: Any) -> list[Rule]:
         """The rules that may fail on this record: every rule, less those the screen saw pass."""
         if self.program is None:
             return self.rules
-        try:
-            verdicts = self.program.evaluate(activation)
-        except EvaluationError:
+        tally = self.tally
+        verdicts: Any = None
+        # A whole-kind program that keeps failing (e.g. CEL's iteration budget on records with thousands of
+        # related records) is not tried again: after a few tries, mostly failed, each check runs alone.
+        if tally["tries"] < 4 or tally["errors"] * 2 <= tally["tries"]:
+            tally["tries"] += 1
+            try:
+                verdicts = self.program.evaluate(activation)
+            except EvaluationError:
+                tally["errors"] += 1
+        if verdicts is None:
             # One rule's error makes the whole list an error: ask each check alone, still one call per rule
             # rather than one per item of a rule's for_each.
             verdicts = [_verdict(check, activation) for check in self.checks]
