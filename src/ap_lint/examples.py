@@ -97,6 +97,8 @@ class ExampleRunner:
                                   file=pack.examples_register)
         self.sources = {self._key(s.display): s for s in sources}
         self.base: dict[str, Any] = {}
+        # Documents with front matter (the policy) are never edited by examples: load them once.
+        self.documents = self.checker.load([s for s in self.sources.values() if s.front_matter])
         for key, source in self.sources.items():
             if source.front_matter:
                 continue
@@ -135,12 +137,7 @@ class ExampleRunner:
         subject = example.get("subject") or next(iter({**(example.get("edit") or {}),
                                                        **(example.get("create") or {})}), None)
         texts: dict[str, str] = {}
-        records: list[Record] = []
-        sources: list[SourceFile] = []
-        for key, source in self.sources.items():
-            if source.front_matter:
-                records.append(self.checker.load([source])[0])
-                sources.append(source)
+        records: list[Record] = list(self.documents)
         for key, record_data in data.items():
             display = f"{RECORDS_DIR}/{key}.yaml"
             kind = self.sources[key].kind if key in self.sources else self._kind_of(display)

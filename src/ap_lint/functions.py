@@ -40,8 +40,8 @@ def school_days_between(start: str, end: str, holidays: list[Any]) -> int:
     """School days from ``start`` (counted) up to ``end`` (not counted).
 
     A school day is Monday to Friday outside every ``{from, to}`` holiday
-    (inclusive). Notice given on a Monday for a Wednesday start is two school
-    days before it (Monday and Tuesday). Negative when ``end`` is before ``start``.
+    (inclusive). From a Monday to the Wednesday of the same week is two school
+    days (Monday and Tuesday). Negative when ``end`` is before ``start``.
     """
     first, last = _date(start), _date(end)
     sign = 1

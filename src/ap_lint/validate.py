@@ -17,7 +17,7 @@ from typing import Any, Iterator
 import jsonschema
 import jsonschema_rs
 
-from ap_lint.findings import Finding, JsonPath
+from ap_lint.findings import Finding, JsonPath, format_path
 
 SCHEMA_RULE = "schema"
 _RESET = {"properties", "items", "prefixItems", "additionalProperties", "patternProperties"}
@@ -168,10 +168,7 @@ def _annotations(schema: dict[str, Any], schema_path: list[Any]) -> dict[str, An
 
 
 def _where(path: JsonPath) -> str:
-    if not path:
-        return ""
-    from ap_lint.findings import format_path
-    return f" in {format_path(path)}"
+    return f" in {format_path(path)}" if path else ""
 
 
 def _show(value: Any) -> str:
