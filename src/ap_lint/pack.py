@@ -9,6 +9,7 @@ stops the run with its file and line (exit 2).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -97,6 +98,25 @@ class Pack:
     examples_today: str | None
     digest: str = ""
     files: list[str] = field(default_factory=list)
+
+    def kind_of(self, path: str) -> str | None:
+        """The kind of record a register file holds, from its path relative to the register root.
+
+        The one answer to "which kind owns this path": a kind's ``files`` glob, where ``*`` stays within
+        one folder (``records/placements/*/*.yaml`` is not ``records/placements/a/extra/b.yaml``).
+        Kinds that come from the pack itself own no register path.
+        """
+        for kind in self.kinds.values():
+            if not kind.from_pack and glob_regex(kind.files).match(path):
+                return kind.name
+        return None
+
+
+@functools.lru_cache(maxsize=64)
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """A path glob as a regular expression: ``*`` stays within one folder, as in the shell."""
+    return re.compile("".join("[^/]*" if part == "*" else re.escape(part) for part in re.split(r"(\*)", pattern))
+                      + r"\Z")
 
 
 def bundled_pack() -> Path | None:

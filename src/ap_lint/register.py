@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import re
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any, Iterable
 from ap_lint.findings import Finding, JsonPath
 from ap_lint.loader import load_record
 from ap_lint.yamlfast import load_fast
-from ap_lint.pack import KindSpec, Pack, Relation
+from ap_lint.pack import KindSpec, Pack, Relation, glob_regex
 
 RECORDS_DIR = "records"
 
@@ -62,12 +61,6 @@ def _problem(display: str, rule: str, message: str) -> Finding:
     return Finding(file=display, line=1, column=1, rule=rule, severity="error", message=message)
 
 
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    """A path glob as a regular expression: ``*`` stays within one folder, as in the shell."""
-    return re.compile("".join("[^/]*" if part == "*" else re.escape(part) for part in re.split(r"(\*)", pattern))
-                      + r"\Z")
-
-
 def discover(root: Path, pack: Pack) -> tuple[list[SourceFile], list[Finding]]:
     """Every record file of every kind, plus files in records/ that belong to no kind.
 
@@ -88,7 +81,7 @@ def discover(root: Path, pack: Pack) -> tuple[list[SourceFile], list[Finding]]:
                 folders_inside[folder] = False
         return folders_inside[folder]
 
-    register_kinds = [(kind, _glob_regex(kind.files)) for kind in pack.kinds.values() if not kind.from_pack]
+    register_kinds = [(kind, glob_regex(kind.files)) for kind in pack.kinds.values() if not kind.from_pack]
     patterns = [kind.files for kind, _ in register_kinds]
     for display, full, plain in _walk(root, RECORDS_DIR):
         kind = next((k for k, regex in register_kinds if regex.match(display)), None)
