@@ -16,11 +16,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ap_lint.git import history
+from ap_lint.git import runner
 from ap_lint.checker import Checker, CheckOptions, CheckResult
 from ap_lint.errors import GitError
 from ap_lint.findings import Finding
-from ap_lint.git.history import Change, commit_snapshot, diff_values, show, timeline
+from ap_lint.git.diff import FieldChange, diff_values, show
+from ap_lint.git.runner import Repository, commit_snapshot
+from ap_lint.git.timeline import timeline
 from ap_lint.pack import load_pack
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -383,7 +385,7 @@ def test_the_history_is_read_in_one_pass_whatever_its_length(checker: Checker, r
 
     def git_calls() -> list[str]:
         calls.clear()
-        monkeypatch.setattr(history.subprocess, "run", counting_run)
+        monkeypatch.setattr(runner.subprocess, "run", counting_run)
         run_check(checker, repo)
         monkeypatch.undo()
         return [next(a for a in args[1:] if not a.startswith("-") and "=" not in a) for args in calls]
@@ -424,7 +426,7 @@ def test_diff_values_matches_list_items_rather_than_positions() -> None:
 
 def test_removed_fields_say_what_they_held() -> None:
     assert [c.text for c in diff_values({"a": {"b": "x"}, "c": [1]}, {})] == ["a removed", "c removed"]
-    assert Change(("a", "b"), "removed", before="2026-07-06").text == "a.b removed (was 2026-07-06)"
+    assert FieldChange(("a", "b"), "removed", before="2026-07-06").text == "a.b removed (was 2026-07-06)"
 
 
 def test_show_keeps_values_short_and_on_one_line() -> None:
@@ -442,7 +444,7 @@ def test_the_timeline_follows_a_record_through_commits_a_move_and_changes_on_dis
     git(repo, "mv", ADDED_VALUE, moved)
     commit_snapshot(repo, "Move it", "2026-11-22", "Ben Sample")
     edit(repo, moved, "status: completed", "status: withdrawn")
-    entries = timeline(history.Git.open(repo), moved, TODAY)
+    entries = timeline(Repository.open(repo), moved, TODAY)
     assert [(e.commit.short, e.commit.author, e.commit.date, e.commit.subject, e.event, e.moved_from,
              [c.text for c in e.changes]) for e in entries] == [
         (short(repo, "HEAD~2"), "Ann Example", "2026-10-20", "Register as at October", "created", None, []),
