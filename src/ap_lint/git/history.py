@@ -22,6 +22,7 @@ against the current register. Outside git the checks are skipped with a note.
 
 from __future__ import annotations
 
+import os
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -69,8 +70,21 @@ class HistoryPass:
         self.singles = {name: self.register.single(spec) for name, spec in self.pack.kinds.items() if spec.single}
         shallow = bool(repository.boundary)  # a fold that stops at a shallow boundary is not the main line's
         self.cache = (HistoryCache(cache_dir, self.pack.digest, repository.prefix, frozenset(self.rules))
-                      if cache_dir is not None and not shallow else None)
+                      if cache_dir is not None and not shallow and not self._tracked(cache_dir) else None)
         self.notes: list[str] = []
+
+    def _tracked(self, cache_dir: Path) -> bool:
+        """Whether git tracks anything in the cache folder: then it could come from anyone, and is not read."""
+        root = self.repository.root.resolve()
+        depth = len(PurePosixPath(self.repository.prefix).parts)
+        top = root.parents[depth - 1] if depth else root
+        try:
+            folder = cache_dir.resolve()
+            folder.relative_to(top)
+        except (OSError, ValueError):
+            return False  # outside the repository (a user's cache folder)
+        listed = self.repository.runner.run("ls-files", "-z", "--", os.path.relpath(folder, root))
+        return listed.returncode != 0 or bool(listed.stdout)
 
     # --- folding the main line -------------------------------------------------------------------------------------
 

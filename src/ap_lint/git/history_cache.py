@@ -63,7 +63,8 @@ def _commit_to_json(commit: Commit) -> list[Any]:
 def _commit_from_json(item: Any) -> Commit:
     if not isinstance(item, list) or len(item) != 5 or not isinstance(item[1], list):
         raise Odd("not a commit")
-    return Commit(_sha(item[0]), tuple(_sha(p) for p in item[1]), _text(item[2]), _text(item[3]), _text(item[4]))
+    sha, parents, timestamp, author, subject = item
+    return Commit(_sha(sha), tuple(_sha(p) for p in parents), _text(author), _text(timestamp), _text(subject))
 
 
 def _step_commit(step: Step) -> Commit:

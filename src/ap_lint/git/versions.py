@@ -1,14 +1,17 @@
 """Stored versions of record files, each read and parsed once.
 
-A version is named by its git blob id. A blob that is also the file on disk
-(git's index holds that blob for the path and the file has not changed since)
-is the record the check already loaded: its bytes are neither read again nor
-parsed again. Every other blob is read in one ``git cat-file --batch`` and
-parsed the way the check parses files on disk.
+A version is named by its git blob id. A version that is also the file on
+disk is the record the check already loaded, never parsed again: with many
+versions to read, git's index says which blobs are the files on disk (their
+bytes are not even read); the others are read in one ``git cat-file --batch``,
+and one whose bytes are the file's on disk (the loader's digest) is that
+record too. Every other version is parsed the way the check parses files on
+disk.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, Iterable
 
 from ap_lint.git.blobs import BlobReader
@@ -17,6 +20,15 @@ from ap_lint.git.runner import Repository
 from ap_lint.load.loader import MAX_FILE_BYTES
 from ap_lint.load.register import RECORDS_DIR, Record, SourceFile, record_from_bytes
 from ap_lint.pack import Pack
+
+
+#: up to this many versions are read and compared with the files on disk; more are first looked up in git's index
+_FEW = 64
+
+
+def _digest(raw: bytes) -> str:
+    """The digest the loader gives a file's bytes (``Record.digest``)."""
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
 
 
 class Versions:
@@ -63,7 +75,7 @@ class Versions:
             pending.setdefault(blob, path)
         if not pending:
             return
-        if any(path in self.current for path in pending.values()):
+        if len(pending) > _FEW and any(path in self.current for path in pending.values()):
             disk = self.on_disk()
             for blob, path in list(pending.items()):
                 record = self.current.get(path)
@@ -73,7 +85,13 @@ class Versions:
         contents = BlobReader(self.repository.runner).read(pending)
         for blob, path in pending.items():
             raw = contents.get(blob)
-            self._data[blob] = self._parse(path, raw) if raw is not None else None
+            record = self.current.get(path)
+            if raw is None:
+                self._data[blob] = None
+            elif record is not None and record.digest and _digest(raw) == record.digest:
+                self._data[blob] = record.data  # the same bytes as the file on disk
+            else:
+                self._data[blob] = self._parse(path, raw)
 
     def _parse(self, path: str, raw: bytes) -> Any:
         kind = self.pack.kind_of(path)
