@@ -88,3 +88,53 @@ def add_commit(root: Path, number: int, message: str, files: dict[str, str]) -> 
                    "GIT_COMMITTER_DATE": f"{_START + number * 3600} +0000"}
     for args in (["add", "-A"], ["commit", "-q", "-m", message]):
         subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, env=environment)
+
+
+def measure(commits: int) -> None:
+    """Print how long the history pass takes on a ``commits``-commit history: cold, cached, one new commit, scoped."""
+    import resource
+    import tempfile
+    import time
+
+    from ap_lint.checker import Checker
+    from ap_lint.git.history import check_history
+    from ap_lint.load.register import discover
+    from ap_lint.pack import load_pack
+
+    def cpu() -> tuple[float, float]:
+        own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+    with tempfile.TemporaryDirectory(prefix="ap-lint-history-") as folder:
+        root, cache = Path(folder) / "register", Path(folder) / "cache"
+        build(root, commits, breach_every=100)
+        checker = Checker.from_pack(load_pack(REPO_ROOT))
+
+        def run(label: str, **options: object) -> None:
+            sources, _ = discover(root, checker.pack)
+            records = checker.load(sources)
+            wall, used = time.perf_counter(), cpu()
+            result = check_history(root, checker.compiler, checker.rules, records, "2026-11-28",
+                                   **options)  # type: ignore[arg-type]
+            now = cpu()
+            print(f"{commits} commits, {label}: {time.perf_counter() - wall:.3f} s wall, CPU {now[0] - used[0]:.3f} s "
+                  f"in ap-lint + {now[1] - used[1]:.3f} s in git, {len(result.findings)} findings")
+
+        run("cold, no cache")
+        run("cold, writing the cache", cache_dir=cache)
+        run("cached, nothing new", cache_dir=cache)
+        number = commits + 1
+        add_commit(root, number, "One more placement", {placement_path(number): placement_text(number)})
+        run("one new commit", cache_dir=cache)
+        run("one file (pre-commit), no cache", paths=[placement_path(commits)])
+        number += 1
+        add_commit(root, number, "And one more", {placement_path(number): placement_text(number)})
+        run("one file (pre-commit) after a new commit, cached before it", paths=[placement_path(number)],
+            cache_dir=cache)
+
+
+if __name__ == "__main__":
+    import sys
+
+    for count in sys.argv[1:] or ["1000"]:
+        measure(int(count))

@@ -105,9 +105,9 @@ class HistoryPass:
         if commit is None:
             return TrailState()
         if paths is not None and len(paths) <= SCOPE_LIMIT:
-            cached = self.cache.load(commit) if self.cache is not None else None
-            if cached is not None:
-                return cached.restricted(paths)
+            if self.cache is not None and self.cache.commits():
+                # a cached fold to start from: bring it up to ``commit`` (a few commits, usually) and keep that too
+                return self.main_line_state(commit).restricted(paths)
             state = TrailState()
             if paths:
                 self.fold(state, log(self.repository, [commit], sorted(paths)))
