@@ -185,6 +185,17 @@ def test_a_deleted_record_that_was_restored_is_no_longer_reported(checker: Check
     assert history_findings(run_check(checker, repo)) == []
 
 
+def test_a_review_rewritten_before_the_file_was_deleted_is_still_reported(checker: Checker, repo: Path) -> None:
+    edit(repo, BEHAVIOUR, "attendance_percent: 88", "attendance_percent: 95")
+    commit_snapshot(repo, "Update attendance", "2026-11-24", "Cal Person")
+    git(repo, "rm", "-q", BEHAVIOUR)
+    commit_snapshot(repo, "Remove the placement", "2026-11-25", "Cal Person")
+    found = history_findings(run_check(checker, repo))
+    assert sorted((f.file, f.line, f.column, f.rule, f.path_text) for f in found) == [
+        (BEHAVIOUR, 1, 1, "history-placement-never-deleted", ""),
+        (BEHAVIOUR, 1, 1, "history-reviews-append-only", "reviews[0].attendance_percent")]
+
+
 def test_a_deletion_not_committed_yet_is_an_error(checker: Checker, repo: Path) -> None:
     (repo / ADDED_VALUE).unlink()
     found = history_findings(run_check(checker, repo))

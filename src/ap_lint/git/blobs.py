@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
 from ap_lint.errors import GitError
 from ap_lint.git.runner import GitRunner
+
+
+_OBJECT_ID = re.compile(rb"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
 class BlobReader:
@@ -31,9 +35,10 @@ class BlobReader:
         try:
             for name in asked:  # git answers in the order asked
                 end = output.index(b"\n", position)
-                header = output[position:end].split()
+                header = output[position:end].split(b" ")
                 position = end + 1
-                if len(header) != 3:  # "<name> missing" or "<name> ambiguous"
+                # "<id> <type> <size>", or "<name> missing" / "<name> ambiguous" (a name may hold spaces)
+                if len(header) != 3 or not _OBJECT_ID.fullmatch(header[0]) or not header[2].isdigit():
                     continue
                 size = int(header[2])
                 if header[1] == b"blob":

@@ -223,9 +223,9 @@ class HistoryPass:
         activation = self.activation(rule, version)
         if activation is None:
             return None
-        what, line = self.what(breach, state), 0
-        if breach.event == "deleted":
-            line = 1
+        what = self.what(breach, state)
+        # a file that is gone has no lines to point at: the first line, for every finding on it
+        line = 1 if breach.event == "deleted" or breach.path in state.deleted else 0
         told = rule.message.render(activation) if rule.message is not None else ""
         return Finding(file=version.file, line=line, column=line, rule=rule.id, severity=rule.severity,
                        message=f"{what} {told}".strip(), clause=rule.clause, path=breach.at, record=version.id)
