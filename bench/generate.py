@@ -615,7 +615,8 @@ class FastImport:
         self.stream.write(b"done\n")
         self.stream.close()
         assert self.process.stderr is not None
-        error = self.process.stderr.read().decode("utf-8", "replace").strip()
+        with self.process.stderr:
+            error = self.process.stderr.read().decode("utf-8", "replace").strip()
         if self.process.wait() != 0:
             raise SystemExit(f"generate: git fast-import failed in {self.out}: {error}")
         run_git(self.out, "reset", "--quiet")
