@@ -357,7 +357,7 @@ class Register:
     def title(self) -> str:
         if self.commits is None:
             return f"{self.placements:,} placements, not in git"
-        return f"{self.placements:,} placements" + ("" if self.commits == 1 else f", {self.commits:,} commits")
+        return f"{self.placements:,} placements, " + ("one commit" if self.commits == 1 else f"{self.commits:,} commits")
 
     @property
     def history(self) -> bool:
@@ -548,9 +548,8 @@ def run_size(register: Register, args: argparse.Namespace, peer: Path | None, no
 # --- reporting ---------------------------------------------------------------
 
 def find(results: dict[str, SizeResult], placements: int, history: bool) -> SizeResult | None:
-    """The in-git register of ``placements`` measured in this run: in one commit, or (``history``) a long history."""
-    found = [r for r in results.values() if r.placements == placements and r.register.commits is not None
-             and r.register.history == history]
+    """The register of ``placements`` measured in this run: a long history, else in one commit (or not in git)."""
+    found = [r for r in results.values() if r.placements == placements and r.register.history == history]
     return found[0] if found else None
 
 
@@ -574,7 +573,7 @@ def ratios(results: dict[str, SizeResult]) -> list[dict[str, Any]]:
             value, cpu = base.seconds(name), base.cpu_seconds(name)
             ratio = value / peer if value is not None and peer else None
             cpu_ratio = cpu / peer_cpu if cpu is not None and peer_cpu else None
-            found.append(target(f"{BASE:,} in git: {LABELS[name]} / check-jsonschema", ratio, limit, "x",
+            found.append(target(f"{base.register.title}: {LABELS[name]} / check-jsonschema", ratio, limit, "x",
                                 cpu_ratio=cpu_ratio))
     for result in results.values():
         if not result.register.history:
@@ -601,10 +600,11 @@ def ratios(results: dict[str, SizeResult]) -> list[dict[str, Any]]:
         cold_large = large.seconds("cold")
         cold_base = base.seconds("cold") if base is not None else None
         ratio = cold_large / cold_base if cold_large is not None and cold_base else None
-        found.append(target(f"{LARGE:,} in git: cold time / {BASE:,} cold time", ratio, SCALE_TIME_LIMIT, "x"))
+        found.append(target(f"{large.register.title}: cold time / {BASE:,} cold time", ratio, SCALE_TIME_LIMIT,
+                            "x"))
         peaks = [large.series[n].peak_bytes for n in ("cold", "warm", "changed", "precommit", "no_cache")
                  if n in large.series]
-        found.append(target(f"{LARGE:,} in git: ap-lint peak memory", max(peaks) if peaks else None,
+        found.append(target(f"{large.register.title}: ap-lint peak memory", max(peaks) if peaks else None,
                             SCALE_MEMORY_LIMIT, "bytes"))
     return found
 
@@ -813,8 +813,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     results: dict[str, SizeResult] = {}
     for register in registers(args.sizes, [] if args.no_history else args.history, not args.no_git):
         same_files = find(results, register.placements, history=False) if register.history else None
-        if same_files is not None and same_files.register.commits is None:
-            same_files = None
         results[register.key] = run_size(register, args, peer, no_cache, same_files)
     machine["load_after"] = os.getloadavg()
     text = report(results, machine, args.markdown)
