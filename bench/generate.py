@@ -1,6 +1,6 @@
 """Generate a synthetic, compliant register for benchmarks.
 
-    python bench/generate.py --placements 10000 [--seed 7] [OUT]
+    python bench/generate.py --placements 10000 [--seed 7] [--git | --commits 1000] [OUT]
 
 writes ``OUT/records/`` (default ``bench/out/register-<placements>/``) with 20
 schools, 60 providers and the given number of placements, modelled on the
@@ -14,8 +14,14 @@ apart, provider visits and assurance no older than a year at the start and on
 providers, which only ever teach part-time, attendance codes B/D/K where each
 is allowed, and no pupil with two placements on the same weekday.
 
-The output is deterministic for a given seed and size. Files are written from
-string templates (not a YAML dumper) so 100,000 placements take seconds.
+With ``--git`` OUT is also a git repository holding the register in one
+commit; with ``--commits N`` its history of N commits builds the same register
+up (placements added as decided, then reviewed one review at a time, then
+ended), a few files a commit. Both are written by one ``git fast-import``.
+
+The output is deterministic for a given seed and size (the commit ids too).
+Files are written from string templates (not a YAML dumper) so 100,000
+placements take seconds.
 """
 
 from __future__ import annotations
@@ -560,6 +566,8 @@ def git_env() -> dict[str, str]:
 
 def run_git(out: Path, *args: str) -> str:
     """Run git in ``out``; its output (stops with a one-line message when git fails)."""
+    if shutil.which("git") is None:
+        raise SystemExit("generate: git is not installed; install it, or generate without --git and --commits.")
     result = subprocess.run(["git", *args], cwd=out, env=git_env(), capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise SystemExit(f"generate: git {' '.join(args)} failed in {out}: {result.stderr.strip()}")
