@@ -20,7 +20,7 @@ separate processes, each with wall time and peak memory:
 
 Each measurement is repeated (default 3 times up to 10,000 placements, once
 above) and the median kept. It prints a table, the targets with PASS or FAIL,
-writes bench/out/results-<date>.json (with the commit measured and the date)
+writes bench/out/results-<date>-<time>.json (with the commit measured and the date)
 and, with ``--markdown``, Markdown tables for the README. See bench/README.md.
 """
 
@@ -823,7 +823,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "commit": machine["commit_id"], "commit_date": machine["commit_date"], "in_git": not args.no_git,
                 "machine": machine, "registers": {key: r.summary() for key, r in results.items()},
                 "targets": ratios(results)}
-    path = args.out / f"results-{started.date().isoformat()}.json"
+    path = args.out / f"results-{started.strftime('%Y-%m-%d-%H%M%S')}.json"  # one file a run
     write_results(path, document)
     sys.stdout.write(text)
     progress(f"results written to {path}")
