@@ -105,19 +105,22 @@ class HistoryPass:
         if commit is None:
             return TrailState()
         if paths is not None and len(paths) <= SCOPE_LIMIT:
-            if self.cache is not None and self.cache.commits():
-                # a cached fold to start from: bring it up to ``commit`` (a few commits, usually) and keep that too
-                return self.main_line_state(commit).restricted(paths)
-            state = TrailState()
+            # a cached fold on the line to start from: bring it up to ``commit`` (a few commits, usually), keep it
+            cached = self.main_line_state(commit, from_scratch=False) if self.cache is not None else None
+            if cached is not None:
+                return cached.restricted(paths)
+            scoped = TrailState()
             if paths:
-                self.fold(state, log(self.repository, [commit], sorted(paths)))
-            state.commit = commit
-            return state
-        return self.main_line_state(commit)
+                self.fold(scoped, log(self.repository, [commit], sorted(paths)))
+            scoped.commit = commit
+            return scoped
+        whole = self.main_line_state(commit)
+        assert whole is not None
+        return whole
 
-    def main_line_state(self, commit: str) -> TrailState:
+    def main_line_state(self, commit: str, from_scratch: bool = True) -> TrailState | None:
         """The fold of the whole main line up to ``commit``: from the cache, else from the newest cached commit
-        on its line, else from the first commit; then cached."""
+        on its line, else (``from_scratch``; otherwise None) from the first commit; then cached."""
         everything = [RECORDS_DIR + "/"]
         if self.cache is None:
             state = TrailState()
@@ -136,6 +139,8 @@ class HistoryPass:
                     if earlier is not None:
                         state = earlier
                         break
+        if state.commit is None and not from_scratch:
+            return None
         self.fold(state, log(self.repository, [f"{state.commit}..{commit}" if state.commit else commit], everything))
         state.commit = commit
         self.cache.save(state)
