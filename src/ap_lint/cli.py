@@ -225,3 +225,4 @@ def main() -> None:
 from ap_lint import commands  # noqa: E402,F401  (registers the other sub-commands)
 from ap_lint import history_command  # noqa: E402,F401  (registers `ap-lint history`)
 from ap_lint import report_command  # noqa: E402,F401  (registers `ap-lint report`)
+from ap_lint import editor_command  # noqa: E402,F401  (registers `ap-lint editor-schemas` and `ap-lint lsp`)
