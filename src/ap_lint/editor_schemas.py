@@ -52,7 +52,7 @@ def editor_schema(schema: dict[str, Any], source: str = "", schema_id: str | Non
         head["$comment"] = _GENERATED.format(source=source or "the source schema")
         head.update(out)
         out = head
-    return out  # type: ignore[no-any-return]
+    return out
 
 
 def _transform(node: Any, definitions: dict[str, Any], seen: tuple[str, ...]) -> Any:
@@ -72,7 +72,8 @@ def _transform(node: Any, definitions: dict[str, Any], seen: tuple[str, ...]) ->
     else:
         merged = {key: (value if key == "$defs" else _transform(value, definitions, seen))
                   for key, value in node.items()}
-    messages = merged.get("x-messages") if isinstance(merged.get("x-messages"), dict) else {}
+    found = merged.get("x-messages")
+    messages: dict[str, Any] = found if isinstance(found, dict) else {}
     message = merged.get("x-message")
     if isinstance(message, str):
         merged["errorMessage"] = message
