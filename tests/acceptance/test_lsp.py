@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
+import pytest
 from lsprotocol import types
 
 from tests.conftest import REPO_ROOT
@@ -187,3 +189,15 @@ def test_a_misspelt_field_offers_the_nearest_name(tmp_path: Path) -> None:
                 for a, e in zip(actions, edits)]
 
     assert _run(root, body) == [f"Rename to 'planned_end_date'|{line}:0-15|planned_end_date"]
+
+
+@pytest.mark.slow
+def test_a_keystroke_on_a_1000_placement_register_is_answered_within_300_ms(tmp_path: Path) -> None:
+    """Warm: the median time from a change to its diagnostics, debounce included (bench/lsp.py measures it)."""
+    from bench.lsp import measure
+
+    register = tmp_path / "register-1000"
+    subprocess.run([sys.executable, str(REPO_ROOT / "bench" / "generate.py"), "--placements", "1000",
+                    str(register)], check=True, capture_output=True)
+    result = asyncio.run(measure(register, keystrokes=10, debounce_ms=None))
+    assert result["median"] < 0.3, result

@@ -15,15 +15,34 @@ import datetime
 import hashlib
 import os
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
 from ap_lint.cache import CACHE_DIR_NAME, CheckCache
 from ap_lint.checker import Checker, CheckResult, _read_text
-from ap_lint.engine import scan_filters, scans_may_match
+from ap_lint.engine import EvaluationContext, Evaluator, scan_filters, scans_may_match
 from ap_lint.findings import Finding
 from ap_lint.history import check_history
 from ap_lint.loader import MAX_FILE_BYTES
-from ap_lint.register import Record, SourceFile, discover, record_from_bytes
+from ap_lint.register import Record, Register, SourceFile, discover, record_from_bytes, value_at
+
+
+class _IncrementalEvaluator(Evaluator):
+    """An evaluator that remembers each record's context key, and works it out again only for records
+    that changed or whose relations may reach a record that changed (``stale``; None: every record)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.stale: set[str] | None = None
+        self._keys: dict[str, tuple[Record, str, str]] = {}  # file -> (record, salt, key)
+
+    def context_key(self, register: Register, record: Record, salt: str) -> str:
+        known = self._keys.get(record.file)
+        if (known is not None and known[0] is record and known[1] == salt and self.stale is not None
+                and record.file not in self.stale):
+            return known[2]
+        key = super().context_key(register, record, salt)
+        self._keys[record.file] = (record, salt, key)
+        return key
 
 
 class LiveRegister:
@@ -38,6 +57,8 @@ class LiveRegister:
         self._filters = scan_filters(self.checker.rules)
         self._memo = CheckCache(self.cache_dir, "")  # in memory only: never saved by the live check
         self._loaded: dict[tuple[str, str], Record] = {}  # (file, digest of the text) -> record
+        self._evaluator: tuple[str, _IncrementalEvaluator] | None = None
+        self._last: dict[str, Record] = {}  # the records of the last check, by file
         self.sources: dict[str, SourceFile] = {}
         self.disk: dict[str, Record] = {}
         self.problems: list[Finding] = []
@@ -92,8 +113,55 @@ class LiveRegister:
             source = self.sources.get(file)
             return _read_text(str(source.path)) if source is not None else None
 
-        return self.checker.evaluate(self.root, self.today, list(records.values()), self.problems + self.history,
-                                     text_of, jobs=1, cache=self._memo)
+        today = self.today
+        if self._evaluator is None or self._evaluator[0] != today:
+            self._evaluator = (today, _IncrementalEvaluator(self.checker.compiler, self.checker.rules, EvaluationContext(
+                today=today, settings=self.checker.pack.settings, rule_ids=[r.id for r in self.checker.rules])))
+        evaluator = self._evaluator[1]
+        evaluator.stale = self._stale(records)
+        self._last = records
+        return self.checker.evaluate(self.root, today, list(records.values()), self.problems + self.history,
+                                     text_of, jobs=1, cache=self._memo, evaluator=evaluator)
+
+    def _stale(self, records: dict[str, Record]) -> set[str]:
+        """The files whose context may differ from the last check: the changed ones, and those whose
+        relations name a changed record (as it was, or as it is) or share a grouped value with one."""
+        previous = self._last
+        changed = [r for file, r in records.items() if previous.get(file) is not r]
+        changed += [r for file, r in previous.items() if records.get(file) is not r]
+        stale = {r.file for r in changed}
+        if not changed:
+            return stale
+        relations = self.checker.pack.relations
+        ids: dict[str, set[Any]] = {}
+        grouped: dict[tuple[str, Any], set[Any]] = {}
+        for kind_relations in relations.values():
+            for relation in kind_relations:
+                for record in changed:
+                    if record.data is None or (relation.target not in ("*", record.kind)):
+                        continue
+                    if relation.field is None:
+                        ids.setdefault(relation.target, set()).add(record.id)
+                    else:
+                        value = value_at(record.data, relation.field)
+                        if isinstance(value, (str, int, float, bool)):
+                            grouped.setdefault((relation.target, relation.field), set()).add(value)
+        for file, record in records.items():
+            if record.data is None or file in stale:
+                continue
+            for relation in relations.get(record.kind, []):
+                value = value_at(record.data, relation.by)
+                if not isinstance(value, (str, int, float, bool)):
+                    continue
+                if relation.field is None:
+                    reached = ids.get(relation.target, set()) | (ids.get("*", set()) if relation.target != "*" else set())
+                    if value in reached or value in ids.get("*", set()):
+                        stale.add(file)
+                        break
+                elif value in grouped.get((relation.target, relation.field), ()):
+                    stale.add(file)
+                    break
+        return stale
 
     def _source_for(self, file: str) -> SourceFile | None:
         kind = self.kind_of(file)
