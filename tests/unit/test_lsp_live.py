@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from ap_lint.checker import Checker, CheckOptions
-from ap_lint.lsp.live import LiveRegister
+from ap_lint.live import LiveRegister
 from tests.conftest import REPO_ROOT
 
 TODAY = "2026-11-28"
@@ -63,3 +63,19 @@ def test_only_the_changed_record_and_its_relations_are_evaluated_again(tmp_path:
     assert evaluator is not None and evaluator.stale is not None
     assert PLACEMENT in evaluator.stale
     assert len(evaluator.stale) < len(live.disk) / 2
+
+
+def test_the_library_call_checks_unsaved_texts_in_place_of_the_files(tmp_path: Path) -> None:
+    """`ap_lint.check(root, overrides={file: text})`: the text is checked, the file on disk is left alone."""
+    import ap_lint
+
+    root = tmp_path / "register"
+    shutil.copytree(REPO_ROOT / "records", root / "records")
+    on_disk = (root / PLACEMENT).read_text("utf-8")
+    broken = on_disk.replace('end: "12:30"', "end: 15:00", 1)
+    line = broken[:broken.index("end: 15:00")].count("\n") + 1
+    result = ap_lint.check(root, today=TODAY, overrides={PLACEMENT: broken})
+    assert [(f.file, f.line, f.column, f.rule) for f in result.errors] == [(PLACEMENT, line, 10, "yaml-sexagesimal")]
+    assert result.errors[0].fixes[0].text == '"15:00"'
+    assert (root / PLACEMENT).read_text("utf-8") == on_disk
+    assert ap_lint.check(root, today=TODAY, overrides={}).errors == []

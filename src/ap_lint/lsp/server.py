@@ -26,9 +26,10 @@ from pygls.lsp.server import LanguageServer
 from ap_lint import __version__
 from ap_lint.errors import ApLintError
 from ap_lint.findings import Finding
-from ap_lint.lsp.live import LiveRegister
-from ap_lint.register import find_register_root
-from ap_lint.ruledocs import explain
+from ap_lint.cli.common import cache_directory
+from ap_lint.live import LiveRegister
+from ap_lint.load.register import find_register_root
+from ap_lint.output.ruledocs import explain
 
 SOURCE = "ap-lint"
 DEFAULT_DEBOUNCE_SECONDS = 0.1
@@ -69,7 +70,7 @@ class ApLintServer(LanguageServer):
         live = self.registers.get(root)
         if live is None:
             try:
-                live = self.registers[root] = LiveRegister(root, today=self.today)
+                live = self.registers[root] = LiveRegister(root, today=self.today, cache_dir=cache_directory(root))
             except ApLintError as error:
                 self.broken[root] = str(error)
                 self.window_show_message(types.ShowMessageParams(

@@ -11,19 +11,20 @@ the records are about.
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import os
 from pathlib import Path
 from typing import Any, Mapping
 
+from ap_lint.api import today_in_time_zone
 from ap_lint.cache import CACHE_DIR_NAME, CheckCache
-from ap_lint.checker import Checker, CheckResult, _read_text
-from ap_lint.engine import EvaluationContext, Evaluator, scan_filters, scans_may_match
+from ap_lint.checker import Checker, CheckResult
+from ap_lint.evaluate.engine import EvaluationContext, Evaluator, scan_filters, scans_may_match
+from ap_lint.evaluate.locate import read_text
 from ap_lint.findings import Finding
-from ap_lint.history import check_history
-from ap_lint.loader import MAX_FILE_BYTES
-from ap_lint.register import Record, Register, SourceFile, discover, record_from_bytes, value_at
+from ap_lint.git.history import check_history
+from ap_lint.load.loader import MAX_FILE_BYTES
+from ap_lint.load.register import Record, Register, SourceFile, discover, record_from_bytes, value_at
 
 
 class _IncrementalEvaluator(Evaluator):
@@ -49,13 +50,17 @@ class LiveRegister:
     """One register, its pack and its records in memory, for repeated checks with unsaved texts."""
 
     def __init__(self, root: Path, *, today: str | None = None, pack_dir: Path | None = None,
-                 cache_dir: Path | None = None) -> None:
+                 cache_dir: Path | None = None, since: str | None = None, jobs: int = 1) -> None:
+        """``cache_dir``: where ``ap-lint check`` keeps its cache, read (never written) to load faster;
+        ``since``: the base revision of the history checks (default: the whole history)."""
         self.root = root
         self.fixed_today = today
+        self.since = since
+        self.jobs = jobs
         self.checker = Checker.for_root(root, pack_dir)
-        self.cache_dir = cache_dir if cache_dir is not None else root / CACHE_DIR_NAME
+        self.cache_dir = cache_dir
         self._filters = scan_filters(self.checker.rules)
-        self._memo = CheckCache(self.cache_dir, "")  # in memory only: never saved by the live check
+        self._memo = CheckCache(root / CACHE_DIR_NAME, "")  # in memory only: never saved
         self._loaded: dict[tuple[str, str], Record] = {}  # (file, digest of the text) -> record
         self._evaluator: tuple[str, _IncrementalEvaluator] | None = None
         self._last: dict[str, Record] = {}  # the records of the last check, by file
@@ -67,26 +72,27 @@ class LiveRegister:
 
     @property
     def today(self) -> str:
-        """The date rules are judged on: the one given, else AP_LINT_TODAY, else the real date (read each time)."""
-        return self.fixed_today or os.environ.get("AP_LINT_TODAY") or datetime.date.today().isoformat()
+        """The date rules are judged on: the one given, else AP_LINT_TODAY, else today's (asked each time)."""
+        return self.fixed_today or os.environ.get("AP_LINT_TODAY") or today_in_time_zone()
 
     def reload(self) -> None:
         """Read the register from disk again (files added, removed or saved), and its git history checks."""
         sources, problems = discover(self.root, self.checker.pack)
-        cache = CheckCache.open(self.cache_dir, self.checker.pack.digest, MAX_FILE_BYTES)
-        records = self.checker.load(sources, MAX_FILE_BYTES, 1, cache)
+        cache = (CheckCache.open(self.cache_dir, self.checker.pack.digest, MAX_FILE_BYTES)
+                 if self.cache_dir is not None else None)
+        records = self.checker.load(sources, MAX_FILE_BYTES, self.jobs, cache)
         self.sources = {s.display: s for s in sources}
         self.disk = {r.file: r for r in records}
         self.problems = problems
         self.history = check_history(self.root, self.checker.compiler, self.checker.rules, records, self.today,
-                                     None).findings
+                                     self.since).findings
 
     def reload_file(self, file: str) -> None:
         """Read one file from disk again (after it was saved)."""
         source = self.sources.get(file) or self._source_for(file)
         if source is None:
             return
-        text = _read_text(str(source.path))
+        text = read_text(str(source.path))
         if text is None:
             self.disk.pop(file, None)
             return
@@ -111,7 +117,7 @@ class LiveRegister:
             if file in texts:
                 return texts[file]
             source = self.sources.get(file)
-            return _read_text(str(source.path)) if source is not None else None
+            return read_text(str(source.path)) if source is not None else None
 
         today = self.today
         if self._evaluator is None or self._evaluator[0] != today:

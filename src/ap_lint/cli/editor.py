@@ -7,13 +7,13 @@ from pathlib import Path
 
 import click
 
-from ap_lint.cli import EXIT_FINDINGS, PACK_OPTION, cli
+from ap_lint.cli.common import EXIT_FINDINGS, PACK_OPTION
 from ap_lint.editor_schemas import editor_files, stale_files, write_files
 from ap_lint.pack import find_pack, load_pack
-from ap_lint.register import find_register_root
+from ap_lint.load.register import find_register_root
 
 
-@cli.command(name="editor-schemas")
+@click.command(name="editor-schemas")
 @click.option("--check", "check_only", is_flag=True, help="Do not write; fail if a generated file is out of date.")
 @PACK_OPTION
 def editor_schemas_command(check_only: bool, pack_dir: Path | None) -> None:
@@ -35,7 +35,7 @@ def editor_schemas_command(check_only: bool, pack_dir: Path | None) -> None:
                f"{len(files)} editor files were already up to date.")
 
 
-@cli.command(name="lsp")
+@click.command(name="lsp")
 @click.option("--stdio", is_flag=True, help="Talk over standard input and output (the default; editors pass it).")
 def lsp_command(stdio: bool) -> None:
     """Run the language server: editors show ap-lint's findings as you type (see docs/editor.md)."""
