@@ -179,3 +179,12 @@ def test_yaml_server_shows_the_plain_english_message_for_a_wrong_date(tmp_path: 
     for found in (pattern, fmt):
         messages = [d.message for d in found if d.range.start.line == line]
         assert messages == [DATE_MESSAGE], messages
+
+
+def test_a_register_using_another_pack_is_told_where_the_pack_is(register_copy: Path, run_cli: Any) -> None:
+    """It never writes into an installed pack: one line saying where the pack and its editor schemas are."""
+    done = run_cli("editor-schemas", cwd=register_copy)
+    assert done.returncode == 2
+    assert done.stderr.startswith("ap-lint: error: ap-lint editor-schemas writes into the policy pack")
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert not (register_copy / "schemas").exists() and not (register_copy / ".vscode").exists()

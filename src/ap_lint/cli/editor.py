@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from ap_lint.cli.common import EXIT_FINDINGS, PACK_OPTION
+from ap_lint.errors import ConfigError
 from ap_lint.editor_schemas import editor_files, stale_files, write_files
 from ap_lint.pack import find_pack, load_pack
 from ap_lint.load.register import find_register_root
@@ -21,6 +22,10 @@ def editor_schemas_command(check_only: bool, pack_dir: Path | None) -> None:
     .vscode/settings.json: each field shows its own text on hover, and the plain-English messages."""
     root = find_register_root(Path.cwd()) or Path.cwd()
     pack = load_pack(find_pack(root, pack_dir))
+    if pack.root.resolve() != root.resolve():
+        raise ConfigError(f"ap-lint editor-schemas writes into the policy pack, and {root} uses the pack at "
+                          f"{pack.root}: run it in the pack's own folder (its editor schemas are in "
+                          f"{pack.root / 'schemas' / 'editor'}).")
     files = editor_files(pack, root)
     if check_only:
         stale = stale_files(files)

@@ -240,6 +240,7 @@ def to_diagnostic(finding: Finding, lines: list[str], live: LiveRegister, fixes:
     text = lines[line] if line < len(lines) else ""
     start = min(max(finding.column - 1, 0), len(text))
     end = _value_end(text, start)
+    start, end = _utf16(text, start), _utf16(text, end)
     if finding.is_waived:
         severity = types.DiagnosticSeverity.Hint
         message = f"Waived by {finding.waived_by}: {finding.message}"
@@ -292,9 +293,13 @@ class _FixFinder:
             if node is None:
                 continue
             found.append({"title": fix.title, "text": fix.text, "range": {
-                "start": {"line": node.start_mark.line, "character": node.start_mark.column},
-                "end": {"line": node.end_mark.line, "character": node.end_mark.column}}})
+                "start": {"line": node.start_mark.line, "character": self._utf16(node.start_mark)},
+                "end": {"line": node.end_mark.line, "character": self._utf16(node.end_mark)}}})
         return found
+
+    def _utf16(self, mark: yaml.Mark) -> int:
+        lines = self.text.split("\n")
+        return _utf16(lines[mark.line], mark.column) if mark.line < len(lines) else mark.column
 
     def nodes(self) -> dict[tuple[int, int], tuple[yaml.Node | None, yaml.Node]]:
         """(line, column) of each value's start (0-based) -> (its key node, if a mapping's value; the value).
@@ -321,6 +326,11 @@ try:  # libyaml's composer, where PyYAML was built with it
     from yaml import CSafeLoader as _ComposeLoader
 except ImportError:  # pragma: no cover
     from yaml import SafeLoader as _ComposeLoader  # type: ignore[assignment]
+
+
+def _utf16(text: str, column: int) -> int:
+    """A column in characters as LSP counts it by default: in UTF-16 code units."""
+    return column if text.isascii() else len(text[:column].encode("utf-16-le")) // 2
 
 
 def _contains(span: types.Range, position: types.Position) -> bool:
