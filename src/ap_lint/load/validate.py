@@ -96,6 +96,9 @@ class SchemaValidator:
             return
         custom = annotations.get("x-message")
         fixes = _date_fixes(error.instance) if subschema.get("format") == "date" else ()
+        if (keyword == "type" and error.validator_value in ("integer", "number") and isinstance(error.instance, str)
+                and error.instance.strip().isdigit()):
+            fixes = (Fix(f"Write the number {int(error.instance)}", str(int(error.instance))),)
         if custom:
             yield finding(custom, fixes=fixes)
             return
