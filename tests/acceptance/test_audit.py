@@ -206,3 +206,29 @@ def test_as_of_before_the_first_commit_and_a_bad_date(history: tuple[Path, dict[
                                                        "not '1/3/2026'.")
     both = run_cli("check", "--as-of", "2026-03-05", "--today", "2026-03-05", cwd=root)
     assert both.returncode == 2 and "leave out --today" in both.stderr
+
+
+def test_the_report_over_a_period_shows_the_breaches_and_the_errors_over_time(
+        history: tuple[Path, dict[str, str]], run_cli: RunCli, tmp_path: Path) -> None:
+    root, shas = history
+    page, markdown = tmp_path / "report.html", tmp_path / "report.md"
+    for output in (page, markdown):
+        done = run_cli("report", "--from", "2026-03-01", "--today", "2026-03-31", "--output", output, cwd=root)
+        assert done.returncode == 0, done.stderr
+    html = page.read_text("utf-8")
+    assert '<h2 id="period">Over the period Sun 1 Mar 2026 to Tue 31 Mar 2026</h2>' in html
+    assert "3 breaches opened and 2 breaches closed in the period; 1 still open at its end; half of the closed ones " \
+           "were closed within 3.5 days." in html
+    # one bar per day with errors open: 4 days of order-small, 3 of the overdue check, 7 of the new rule
+    assert html.count('fill="#b42318"><title>') == 14
+    assert "<title>Thu 5 Mar 2026: 1 error open</title>" in html
+    assert "<title>Mon 9 Mar 2026:" not in html
+    assert f"commit {shas['big'][:7]} by Ben Typist" in html
+    assert "time passed" in html
+    text = markdown.read_text("utf-8").splitlines()
+    assert "## Over the period Sun 1 Mar 2026 to Tue 31 Mar 2026" in text
+    assert ("| records/orders/o-1.yaml | order-has-note (orders.shop) | Wed 25 Mar 2026 (commit "
+            f"{shas['rule'][:7]} by Dee Policy) | still open | 7 |") in text
+    assert ("| records/orders/o-1.yaml | order-small (orders.small) | Thu 5 Mar 2026 (commit "
+            f"{shas['big'][:7]} by Ben Typist) | Mon 9 Mar 2026 (commit {shas['small'][:7]} by Ada Clerk) | 4 |") in text
+    assert "No past breach is acknowledged by a waiver without an expiry date." in text

@@ -9,17 +9,22 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from ap_lint.audit.mainline import MainLine, MainLineCommit, Snapshot, _git
 from ap_lint.checker import Checker, CheckResult
 from ap_lint.errors import ApLintError, ConfigError
-from ap_lint.evaluate.locate import read_text
+from ap_lint.evaluate.engine import EvaluationContext, Evaluator
+from ap_lint.evaluate.locate import locate_findings, read_text
+from ap_lint.evaluate.waivers import apply_waivers
 from ap_lint.findings import Finding
 from ap_lint.git.history import check_history
-from ap_lint.load.register import RECORDS_DIR, Record, discover
+from ap_lint.load.register import RECORDS_DIR, Record, SourceFile, discover
+from ap_lint.load.register import Register as RecordIndex
 from ap_lint.pack import PACK_FILE
 
 
@@ -42,25 +47,117 @@ def days(first: str, last: str) -> Iterator[str]:
         day += datetime.timedelta(days=1)
 
 
+#: fields of a rule document that hold expressions; a rule whose expressions name ``today`` is judged daily
+EXPRESSION_FIELDS = ("when", "for_each", "assert", "at", "message", "variables", "scan")
+
+
+def finding_identity(finding: Finding) -> tuple[Any, ...]:
+    """What makes a finding the same breach from day to day (its message may count days, so not the message)."""
+    return (finding.rule, finding.file, finding.record, finding.path, finding.severity, finding.is_waived)
+
+
+def reads_today(document: dict[str, Any]) -> bool:
+    """Whether a rule's verdict or message can change with the date alone."""
+    return any(re.search(r"\btoday\b", json.dumps(document.get(name))) for name in EXPRESSION_FIELDS)
+
+
+class Judge:
+    """One compiled pack, its rules split in two: rules that read ``today`` are evaluated on every day asked
+    for; the others only when a record's context (its content and its related records') is new."""
+
+    def __init__(self, checker: Checker) -> None:
+        self.checker = checker
+        daily = {document["id"] for _, document in checker.pack.rule_documents if reads_today(document)}
+        rule_ids = [r.id for r in checker.rules]
+        context = EvaluationContext(today="", settings=checker.pack.settings, rule_ids=rule_ids)
+        self.steady = Evaluator(checker.compiler, [r for r in checker.rules if r.id not in daily], context)
+        self.daily = Evaluator(checker.compiler, [r for r in checker.rules if r.id in daily], context)
+        self.known: dict[str, list[Finding]] = {}
+
+    def steady_findings(self, register: RecordIndex) -> list[Finding]:
+        salt = "".join(f"|{r.file}:{r.digest}" for r in register.records if self.checker.pack.kinds[r.kind].single)
+        found: list[Finding] = []
+        for record in register.records:
+            key = self.steady.context_key(register, record, salt)
+            if key not in self.known:
+                self.known[key] = self.steady.evaluate(register, [record])
+            found.extend(self.known[key])
+        return found
+
+    def daily_findings(self, register: RecordIndex, day: str) -> list[Finding]:
+        self.daily.context = dataclasses.replace(self.daily.context, today=day)
+        return self.daily.evaluate(register)
+
+
 @dataclass
 class State:
     """The register at one commit of the main line, loaded once and checkable on any day."""
 
     commit: MainLineCommit
     root: Path
-    checker: Checker
+    judge: Judge
     records: list[Record]
-    extra: list[Finding]
+    history: list[Finding]
+    problems: list[Finding]
     notes: list[str] = field(default_factory=list)
+    sources: list[SourceFile] = field(default_factory=list)
+    _index: RecordIndex | None = None
+    _steady: list[Finding] | None = None
+    _places: dict[tuple[str, Any], tuple[int, int]] = field(default_factory=dict)
+    _identities: dict[str, set[tuple[Any, ...]]] = field(default_factory=dict)
+
+    def identities(self, day: str) -> set[tuple[Any, ...]]:
+        """What makes each finding of ``day`` the same breach from day to day (see ``breaches.identity``)."""
+        if day not in self._identities:
+            self._identities[day] = {finding_identity(f) for f in self.check(day).findings}
+        return self._identities[day]
+
+    @property
+    def checker(self) -> Checker:
+        return self.judge.checker
 
     def check(self, day: str) -> CheckResult:
         """The findings of the register at this commit on ``day``."""
-        paths = {r.file: str((self.checker.pack.root if self.checker.pack.kinds[r.kind].from_pack else self.root)
-                             / r.file) for r in self.records}
-        result = self.checker.evaluate(self.root, day, self.records, list(self.extra),
-                                       lambda file: read_text(paths.get(file)))
+        checker = self.checker
+        if self._index is None:
+            self._index = RecordIndex(checker.pack, self.records)
+            self._index.build_indexes()
+            self._steady = self.judge.steady_findings(self._index)
+        register = self._index
+        findings = list(self.problems) + list(self.history) + checker.missing_kinds(register)
+        for record in self.records:
+            findings.extend(dataclasses.replace(p, record=record.id) for p in record.problems)
+        findings += (self._steady or []) + self.judge.daily_findings(register, day)
+        located = self._locate(findings)
+        located = apply_waivers(located, register, checker.pack, checker.rules, day)
+        located.sort(key=lambda f: (f.file, f.line, f.column, f.rule, f.message))
+        result = CheckResult(self.root, day, located, checker.rules, checker.pack, self.records)
         result.notes.extend(self.notes)
         return result
+
+    def _locate(self, findings: list[Finding]) -> list[Finding]:
+        """Each finding with its line and column; a place found once is remembered for the other days."""
+        known, pending = [], []
+        for finding in findings:
+            place = self._places.get((finding.file, finding.path)) if finding.line == 0 else None
+            if place is not None:
+                known.append(dataclasses.replace(finding, line=place[0], column=place[1]))
+            else:
+                pending.append(finding)
+        pack_root = self.checker.pack.root
+        kinds = {r.file: r.kind for r in self.records}
+        offsets = {r.file: r.line_offset for r in self.records}
+
+        def text_of(file: str) -> str | None:
+            from_pack = file in kinds and self.checker.pack.kinds[kinds[file]].from_pack
+            return read_text(str((pack_root if from_pack else self.root) / file))
+
+        unlocated = {(f.file, f.path) for f in pending if f.line == 0}
+        fresh = locate_findings(pending, text_of, offsets)
+        for finding in fresh:
+            if (finding.file, finding.path) in unlocated:
+                self._places[(finding.file, finding.path)] = (finding.line, finding.column)
+        return known + fresh
 
 
 class Register:
@@ -70,7 +167,7 @@ class Register:
         self.line = MainLine.read(register_root, time_zone)
         self.pack = pack
         self._snapshot: Snapshot | None = None
-        self._checkers: dict[str, Checker] = {}
+        self._judges: dict[str, Judge] = {}
         self._previous: State | None = None
 
     def __enter__(self) -> Register:
@@ -81,40 +178,56 @@ class Register:
             self._snapshot.close()
 
     def state(self, commit: MainLineCommit) -> State | None:
-        """The register at ``commit``; None when it had no records/ folder yet."""
-        if self._previous is not None and self._previous.commit == commit:
-            return self._previous
+        """The register at ``commit``; None when it had no records/ folder yet.
+
+        Only the files the commit changed since the last state asked for are loaded again, and the history
+        rules judge only the commits since then (their findings about earlier commits stand).
+        """
+        previous = self._previous
+        if previous is not None and previous.commit == commit:
+            return previous
         if self._snapshot is None:
             self._snapshot = Snapshot(self.line)
         root = self._snapshot.set(commit.sha)
         if not (root / RECORDS_DIR).is_dir():
             return None
-        checker = self._checker(root)
-        sources, problems = discover(root, checker.pack)
+        judge = self._judge(root)
+        checker = judge.checker
         reuse: dict[str, Record] = {}
-        previous = self._previous
-        if previous is not None and previous.checker is checker:
-            changed = set(_git(self._snapshot.repository, "diff", "--name-only", "--no-renames", "--relative",
-                               "-z", previous.commit.sha, commit.sha, "--", ".").split("\0")) - {""}
+        follows = (previous is not None and previous.judge is judge
+                   and self.line.commits.index(previous.commit) < self.line.commits.index(commit))
+        if follows and previous is not None:
+            diff = _git(self._snapshot.repository, "diff", "--name-status", "--no-renames", "--relative", "-z",
+                        previous.commit.sha, commit.sha, "--", ".").split("\0")
+            changed = dict(zip(diff[1::2], diff[0::2]))
             reuse = {r.file: r for r in previous.records if r.file not in changed}
+            if all(status == "M" for status in changed.values()):
+                # no file came or went: the register's files, and the problems of their names, are as they were
+                sources, problems = previous.sources, previous.problems
+            else:
+                sources, problems = discover(root, checker.pack)
+        else:
+            sources, problems = discover(root, checker.pack)
         fresh = checker.load([s for s in sources if s.display not in reuse])
         by_file = {r.file: r for r in fresh}
         records = [reuse.get(s.display) or by_file[s.display] for s in sources]
-        history = check_history(root, checker.compiler, checker.rules, records, commit.day)
+        since = previous.commit.sha if follows and previous is not None else None
+        history = check_history(root, checker.compiler, checker.rules, records, commit.day, since)
+        earlier = list(previous.history) if since is not None and previous is not None else []
         notes = list(history.notes)
         if self.pack is None and not (root / PACK_FILE).is_file():
             notes.append("The register had no policy pack of its own at this commit, so it was checked with the "
                          "installed pack.")
-        state = State(commit, root, checker, records, problems + history.findings, notes)
+        state = State(commit, root, judge, records, earlier + history.findings, problems, notes, sources)
         self._previous = state
         return state
 
-    def _checker(self, root: Path) -> Checker:
+    def _judge(self, root: Path) -> Judge:
         own = root / PACK_FILE
         key = "installed" if self.pack is None and not own.is_file() else _pack_key(self.pack or root)
-        if key not in self._checkers:
-            self._checkers[key] = Checker.for_root(root, self.pack)
-        return self._checkers[key]
+        if key not in self._judges:
+            self._judges[key] = Judge(Checker.for_root(root, self.pack))
+        return self._judges[key]
 
 
 def _pack_key(pack_root: Path) -> str:

@@ -13,7 +13,7 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from ap_lint.audit.asof import Register, State, days
+from ap_lint.audit.asof import Register, State, days, finding_identity
 from ap_lint.audit.mainline import MainLineCommit
 from ap_lint.findings import Finding
 
@@ -23,9 +23,7 @@ SAMPLE_DAYS = 7
 Identity = tuple[Any, ...]
 
 
-def identity(finding: Finding) -> Identity:
-    """What makes a finding the same breach from day to day (its message may count days, so not the message)."""
-    return (finding.rule, finding.file, finding.record, finding.path, finding.severity, finding.is_waived)
+identity = finding_identity
 
 
 @dataclass(frozen=True)
@@ -198,8 +196,7 @@ def _cause(changed_by: list[MainLineCommit], previous: State | None, key: Identi
         return Cause()
     if previous is not None:
         # on the register as it was before the day's commits, with today = this day: the calendar alone
-        on_old_register = {identity(f) for f in previous.check(day).findings}
-        if (key in on_old_register) == opening:
+        if (key in previous.identities(day)) == opening:
             return Cause()
     newest = changed_by[-1]
     return Cause(newest.sha, newest.author, newest.subject, "commit")
