@@ -73,20 +73,70 @@ class Judge:
         self.steady = Evaluator(checker.compiler, [r for r in checker.rules if r.id not in daily], context)
         self.daily = Evaluator(checker.compiler, [r for r in checker.rules if r.id in daily], context)
         self.known: dict[str, list[Finding]] = {}
+        self.by_day: dict[str, dict[str, list[Finding]]] = {}
 
-    def steady_findings(self, register: RecordIndex) -> list[Finding]:
+    def context_keys(self, register: RecordIndex) -> dict[str, str]:
+        """Each record's context key: a digest of everything its rules can see (less the date)."""
         salt = "".join(f"|{r.file}:{r.digest}" for r in register.records if self.checker.pack.kinds[r.kind].single)
+        return {record.file: self.steady.context_key(register, record, salt) for record in register.records}
+
+    def steady_findings(self, register: RecordIndex, keys: dict[str, str]) -> list[Finding]:
         found: list[Finding] = []
         for record in register.records:
-            key = self.steady.context_key(register, record, salt)
+            key = keys[record.file]
             if key not in self.known:
                 self.known[key] = self.steady.evaluate(register, [record])
             found.extend(self.known[key])
         return found
 
-    def daily_findings(self, register: RecordIndex, day: str) -> list[Finding]:
+    def daily_findings(self, register: RecordIndex, keys: dict[str, str], day: str) -> list[Finding]:
+        """The findings of the rules that read today, on ``day``.
+
+        A record whose context is unchanged keeps what it was found on other days: when the days known
+        either side of ``day`` are at most ``SAMPLE_DAYS`` apart and found the same, so is ``day``;
+        otherwise ``day`` is evaluated, and the day ``SAMPLE_DAYS`` later too, so that the days between
+        can be answered without evaluating each.
+        """
+        found: list[Finding] = []
+        for record in register.records:
+            if record.kind not in self.daily.rules_by_kind:
+                continue
+            known = self.by_day.setdefault(keys[record.file], {})
+            found.extend(known[day] if day in known else self._judged(register, record, known, day))
+        return found
+
+    def _judged(self, register: RecordIndex, record: Record, known: dict[str, list[Finding]],
+                day: str) -> list[Finding]:
+        before = max((d for d in known if d < day), default=None)
+        after = min((d for d in known if d > day), default=None)
+        if (before is not None and after is not None and _days_apart(before, after) <= SAMPLE_DAYS
+                and _same(known[before], known[after])):
+            return known[before]
+        known[day] = self._evaluate(register, record, day)
+        if after is None or _days_apart(day, after) > SAMPLE_DAYS:
+            ahead = _shift(day, SAMPLE_DAYS)
+            known[ahead] = self._evaluate(register, record, ahead)
+        return known[day]
+
+    def _evaluate(self, register: RecordIndex, record: Record, day: str) -> list[Finding]:
         self.daily.context = dataclasses.replace(self.daily.context, today=day)
-        return self.daily.evaluate(register)
+        return self.daily.evaluate(register, [record])
+
+
+#: days between two checks that found the same, taken to have found the same in between
+SAMPLE_DAYS = 7
+
+
+def _days_apart(first: str, last: str) -> int:
+    return (datetime.date.fromisoformat(last) - datetime.date.fromisoformat(first)).days
+
+
+def _shift(day: str, count: int) -> str:
+    return (datetime.date.fromisoformat(day) + datetime.timedelta(days=count)).isoformat()
+
+
+def _same(first: list[Finding], second: list[Finding]) -> bool:
+    return {finding_identity(f) for f in first} == {finding_identity(f) for f in second}
 
 
 @dataclass
@@ -102,6 +152,7 @@ class State:
     notes: list[str] = field(default_factory=list)
     sources: list[SourceFile] = field(default_factory=list)
     _index: RecordIndex | None = None
+    _keys: dict[str, str] = field(default_factory=dict)
     _steady: list[Finding] | None = None
     _places: dict[tuple[str, Any], tuple[int, int]] = field(default_factory=dict)
     _identities: dict[str, set[tuple[Any, ...]]] = field(default_factory=dict)
@@ -122,12 +173,13 @@ class State:
         if self._index is None:
             self._index = RecordIndex(checker.pack, self.records)
             self._index.build_indexes()
-            self._steady = self.judge.steady_findings(self._index)
+            self._keys = self.judge.context_keys(self._index)
+            self._steady = self.judge.steady_findings(self._index, self._keys)
         register = self._index
         findings = list(self.problems) + list(self.history) + checker.missing_kinds(register)
         for record in self.records:
             findings.extend(dataclasses.replace(p, record=record.id) for p in record.problems)
-        findings += (self._steady or []) + self.judge.daily_findings(register, day)
+        findings += (self._steady or []) + self.judge.daily_findings(register, self._keys, day)
         located = self._locate(findings)
         located = apply_waivers(located, register, checker.pack, checker.rules, day)
         located.sort(key=lambda f: (f.file, f.line, f.column, f.rule, f.message))

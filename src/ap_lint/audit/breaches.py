@@ -13,12 +13,10 @@ import statistics
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from ap_lint.audit.asof import Register, State, days, finding_identity
+from ap_lint.audit.asof import SAMPLE_DAYS, Register, State, days, finding_identity
 from ap_lint.audit.mainline import MainLineCommit
 from ap_lint.findings import Finding
 
-#: the longest run of unchanged days that is taken as unchanged when the checks at both ends agree
-SAMPLE_DAYS = 7
 
 Identity = tuple[Any, ...]
 
@@ -48,7 +46,7 @@ BEFORE_THE_PERIOD = Cause(cause="before the period")
 
 @dataclass
 class Breach:
-    """One finding's open period."""
+    """One finding's open period, with the finding as it was on the day it opened."""
 
     finding: Finding
     opened: str
@@ -174,7 +172,6 @@ def audit(past: Register, start: str, end: str) -> Audit:
                     cause = BEFORE_THE_PERIOD if day == start else _cause(made_by, previous_state, key, day, True)
                     open_now[key] = Breach(finding, day, cause)
                     result.breaches.append(open_now[key])
-                open_now[key].finding = finding
             for key in [k for k in open_now if k not in found]:
                 breach = open_now.pop(key)
                 breach.closed, breach.closed_by = day, _cause(made_by, previous_state, key, day, False)
