@@ -164,7 +164,7 @@ class Checker:
         """
         register = Register(self.pack, records)
         findings = list(problems)
-        findings.extend(self._missing_kinds(register))
+        findings.extend(self.missing_kinds(register))
         for record in records:
             findings.extend(dataclasses.replace(p, record=record.id) for p in record.problems)
         evaluator = evaluator or self.evaluator(today)
@@ -210,7 +210,8 @@ class Checker:
         return Evaluator(self.compiler, self.rules, EvaluationContext(
             today=today, settings=self.pack.settings, rule_ids=[r.id for r in self.rules]))
 
-    def _missing_kinds(self, register: Register) -> list[Finding]:
+    def missing_kinds(self, register: Register) -> list[Finding]:
+        """A finding for each required single record (e.g. the one file every register needs) that is missing."""
         found = []
         for kind in self.pack.kinds.values():
             if kind.required and kind.single and not register.by_kind.get(kind.name) and not kind.from_pack:
