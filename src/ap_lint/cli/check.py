@@ -31,7 +31,8 @@ from ap_lint.parallel import default_jobs
                                              "(a pull request's base), and on what those changes break.")
 @click.option("--staged", is_flag=True, help="Report on the files staged for commit (and any FILE named), "
                                              "and on what those changes break.")
-@click.option("--no-cache", is_flag=True, help="Do not read or write the cache (.ap-lint-cache/ in the register).")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the cache (AP_LINT_CACHE_DIR, else a folder of the "
+                                                   "register's own in the user's cache folder).")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
               help="Worker processes for large registers (default: one per core).")
 def check(paths: tuple[Path, ...], today: str | None, pack_dir: Path | None, output_format: str,

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from ap_lint.cache import CACHE_DIR_NAME
+from ap_lint import cache
 from ap_lint.checker import CheckResult
 from ap_lint.errors import ConfigError, RegisterNotFound
 from ap_lint.fsutil import write_atomic
@@ -37,9 +37,11 @@ def resolve_root(root: Path | None) -> Path:
 
 
 def cache_directory(register_root: Path) -> Path:
-    """Where the cache lives: AP_LINT_CACHE_DIR, else .ap-lint-cache/ in the register (git-ignored)."""
-    configured = os.environ.get("AP_LINT_CACHE_DIR")
-    return Path(configured) if configured else register_root / CACHE_DIR_NAME
+    """Where the register's cache lives: AP_LINT_CACHE_DIR, else a folder of its own in the user's cache folder.
+
+    The check refuses a folder that git tracks, that is a link, or that lies in records/ (``ap_lint.cache``).
+    """
+    return cache.cache_directory(register_root)
 
 
 def resolve_today(value: str | None) -> str:
