@@ -7,7 +7,9 @@ from the range Ofcom keeps for drama.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -89,3 +91,83 @@ def test_the_ci_workflow_checks_without_a_cache(repo_root: Path) -> None:
     workflow = (repo_root / ".github" / "workflows" / "ap-lint.yml").read_text("utf-8")
     commands = [line.strip() for line in workflow.splitlines() if line.strip().startswith("ap-lint check")]
     assert commands and all("--no-cache" in command for command in commands)
+
+
+PROVIDER = "records/providers/hillcrest-learning-centre.yaml"
+#: a provider name that, printed raw, would be a workflow command line, a mask, a terminal title and a bell
+FORGED_NAME = "Hillcrest\n::error file=records/x.yaml,line=1::Spoofed\r::add-mask::secret \x1b]0;owned\x07 \x9b31m"
+FORGED_SHOWN = "Hillcrest\\n::error file=records/x.yaml,line=1::Spoofed\\r::add-mask::secret \\x1b]0;owned\\x07 \\x9b31m"
+
+
+@pytest.fixture
+def forged_output_register(register_copy: Path) -> Path:
+    """A provider whose name would forge output, and a placement whose finding quotes that name."""
+    provider = register_copy / PROVIDER
+    text = provider.read_text("utf-8").replace("name: Hillcrest Learning Centre", f"name: {json.dumps(FORGED_NAME)}")
+    provider.write_text(text, "utf-8")
+    placement = register_copy / PLACEMENT
+    placement.write_text(placement.read_text("utf-8").replace("site: main", "site: garden"), "utf-8")
+    return register_copy
+
+
+@pytest.mark.parametrize("output_format", ["text", "github"])
+def test_a_value_never_prints_a_line_of_its_own_nor_a_control_character(
+        run_cli: RunCli, forged_output_register: Path, output_format: str) -> None:
+    done = run_cli("check", "--today", TODAY, "--format", output_format, forged_output_register,
+                   env={"FORCE_COLOR": "1", "NO_COLOR": ""})
+    assert done.returncode == 1, done.stderr
+    lines = done.stdout.splitlines()
+    prefix = "::error " if output_format == "github" else "\x1b[1m"
+    assert all(line.startswith((prefix, "::warning ", "::notice ", "note: ", "Failed", "\x1b[31mFailed"))
+               for line in lines), lines
+    assert not any("::add-mask::" in line.split("::", 2)[0] for line in lines)
+    stripped = done.stdout.replace("\x1b[0m", "").replace("\x1b[1m", "").replace("\x1b[31m", "") \
+        .replace("\x1b[33m", "").replace("\x1b[2m", "").replace("\x1b[36m", "").replace("\x1b[32m", "")
+    assert not any(ord(c) < 32 and c != "\n" or 0x7f <= ord(c) <= 0x9f for c in stripped)
+    shown = [line for line in lines if "placement-site-exists" in line]
+    assert len(shown) == 1 and FORGED_SHOWN in shown[0]
+    assert (PLACEMENT + ":10:7:") in shown[0] or "file=" + PLACEMENT in shown[0]
+
+
+@pytest.mark.parametrize("output_format", ["json", "sarif", "junit"])
+def test_machine_formats_show_control_characters_escaped(
+        run_cli: RunCli, forged_output_register: Path, output_format: str) -> None:
+    done = run_cli("check", "--today", TODAY, "--format", output_format, forged_output_register)
+    assert done.returncode == 1, done.stderr
+    assert not any(ord(c) < 32 and c not in "\n " or 0x7f <= ord(c) <= 0x9f for c in done.stdout)
+    assert "\\u001b" not in done.stdout and "\\u0007" not in done.stdout  # not raw once decoded either
+    decoded = done.stdout if output_format == "junit" else json.dumps(json.loads(done.stdout), ensure_ascii=False)
+    assert "owned" in decoded and not any(c in decoded for c in "\x1b\x07\x9b\r")
+
+
+MARKDOWN_NAME = ("Hillcrest ![pixel](https://evil.example/p.png) [click](https://evil.example/x) @trust-team "
+                 "<img src=x onerror=alert(1)> `code` | cell **bold** $x^2$")
+ODD_FILE = "records/placements/oakfield/odd`name|x.yaml"
+
+
+def _cells(row: str) -> list[str]:
+    """The cells of a Markdown table row: split at each ``|`` without a backslash before it."""
+    return [cell.strip() for cell in re.split(r"(?<!\\)\|", row)[1:-1]]
+
+
+def test_the_markdown_report_shows_values_as_text(run_cli: RunCli, register_copy: Path, tmp_path: Path) -> None:
+    provider = register_copy / PROVIDER
+    provider.write_text(provider.read_text("utf-8").replace(
+        "name: Hillcrest Learning Centre", f"name: {json.dumps(MARKDOWN_NAME)}"), "utf-8")
+    placement = register_copy / PLACEMENT
+    placement.write_text(placement.read_text("utf-8").replace("site: main", "site: garden"), "utf-8")
+    (register_copy / ODD_FILE).write_text("id: odd\n", "utf-8")
+    output = tmp_path / "report.md"
+    done = run_cli("report", "--today", TODAY, "--output", output, register_copy)
+    assert done.returncode == 0, done.stderr
+    text = output.read_text("utf-8")
+    unescaped = re.sub(r"\\.", "\0", text)  # a character after a backslash is shown as itself: blank it out
+    for raw in ("[pixel]", "[click]", "<img", "@trust-team", "https://", "**bold**", "$x^2$", "`code`"):
+        assert raw not in unescaped, raw
+    rows = [line for line in text.splitlines() if "placement-site-exists" in line or "odd`name" in line]
+    assert rows, text
+    header = next(line for line in text.splitlines() if line.startswith("| Result | Record | What to change"))
+    for row in rows:
+        assert len(_cells(row)) == len(_cells(header)), row
+    odd = next(row for row in rows if "odd`name" in row)
+    assert f"`` {ODD_FILE.replace('|', chr(92) + '|')}:1:1 ``" in odd

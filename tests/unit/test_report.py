@@ -395,7 +395,7 @@ def test_markdown_tables_for_a_pull_request_comment(known: Report) -> None:
 
 
 def test_markdown_cells_escape_pipes_and_markup() -> None:
-    assert markdown_cell("a | b\n<c>") == "a \\| b &lt;c>"
+    assert markdown_cell("a | b\n<c>") == "a \\| b \\<c\\>"
 
 
 @pytest.mark.parametrize(("days", "words"), [(-3, "Overdue by 3 days"), (-1, "Overdue by 1 day"), (0, "Today"),

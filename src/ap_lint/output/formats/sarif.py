@@ -12,7 +12,8 @@ from ap_lint import __version__
 from ap_lint.checker import CheckResult
 from ap_lint.evaluate.rules import Rule
 from ap_lint.findings import Finding
-from ap_lint.output.formats.common import TOOL_NAME, ReportOptions, summary
+from ap_lint.output.escape import visible
+from ap_lint.output.formats.common import TOOL_NAME, ReportOptions, summary, visible_result
 from ap_lint.output.ruledocs import BUILTIN_RULES
 
 
@@ -92,7 +93,7 @@ def _pack_files(result: CheckResult) -> set[str]:
     if result.pack.root.resolve() == result.root.resolve():
         return set()
     kinds = result.pack.kinds
-    return {r.file for r in result.records if r.kind in kinds and kinds[r.kind].from_pack}
+    return {visible(r.file) for r in result.records if r.kind in kinds and kinds[r.kind].from_pack}
 
 
 def _fingerprint(finding: Finding, occurrence: int) -> str:
@@ -137,6 +138,7 @@ def format_sarif(result: CheckResult, options: ReportOptions) -> str:
     repository root when the register is a repository of its own, as GitHub
     code scanning expects.
     """
+    result = visible_result(result)
     descriptors, index = _sarif_rules(result)
     from_pack = _pack_files(result)
     seen: dict[tuple[str, str, str], int] = {}
