@@ -10,11 +10,11 @@ import click
 
 from ap_lint import api
 from ap_lint.cli.common import (
-    PACK_OPTION, TODAY_OPTION, cache_directory, exit_code, parse_outputs, resolve_format, resolve_today, split_paths,
-    use_color, write_outputs,
+    PACK_OPTION, TODAY_OPTION, cache_directory, exit_code, parse_outputs, resolve_format,
+    resolve_jobs, resolve_today, split_paths, use_color, write_outputs,
 )
 from ap_lint.output.formats import REPORTER_BY_NAME, ReportOptions
-from ap_lint.parallel import default_jobs
+from ap_lint.parallel import JOBS_PER_CORE, MAX_JOBS
 
 
 @click.command(name="check")
@@ -33,8 +33,9 @@ from ap_lint.parallel import default_jobs
                                              "and on what those changes break.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache (AP_LINT_CACHE_DIR, else a folder of the "
                                                    "register's own in the user's cache folder).")
-@click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Worker processes for large registers (default: one per core).")
+@click.option("--jobs", type=int, default=None, metavar="N",
+              help=f"Worker processes for large registers (default: one per core; at most {JOBS_PER_CORE} a core "
+                   f"are used, and N may be at most {MAX_JOBS}).")
 def check(paths: tuple[Path, ...], today: str | None, pack_dir: Path | None, output_format: str,
           outputs: list[tuple[str, Path]], fail_on: str, since: str | None, staged: bool, no_cache: bool,
           jobs: int | None) -> None:
@@ -48,7 +49,7 @@ def check(paths: tuple[Path, ...], today: str | None, pack_dir: Path | None, out
     if since is not None and (staged or files):
         raise click.UsageError("--since reports on everything changed since REV: leave out --staged and FILEs.")
     result = api.check(register_root, today=resolve_today(today), pack=pack_dir, since=since, staged=staged,
-                       files=files, jobs=jobs or default_jobs(),
+                       files=files, jobs=resolve_jobs(jobs),
                        cache_dir=None if no_cache else cache_directory(register_root))
     report_options = ReportOptions(fail_on=fail_on, scope=result.scope, not_shown=result.not_shown)
     write_outputs(outputs, result, report_options)
