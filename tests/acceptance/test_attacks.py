@@ -10,14 +10,17 @@ import hashlib
 import json
 import os
 import re
+import resource
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
 from ap_lint.git.history import commit_snapshot
 from tests.acceptance.test_privacy import upn_with_check_letter
-from tests.conftest import RunCli
+from tests.conftest import RunCli, cli_environment
 
 TODAY = "2026-11-28"
 PLACEMENT = "records/placements/oakfield/oakfield-2026-001.yaml"
@@ -171,3 +174,74 @@ def test_the_markdown_report_shows_values_as_text(run_cli: RunCli, register_copy
         assert len(_cells(row)) == len(_cells(header)), row
     odd = next(row for row in rows if "odd`name" in row)
     assert f"`` {ODD_FILE.replace('|', chr(92) + '|')}:1:1 ``" in odd
+
+
+MEMORY_LIMIT = 1 << 30
+
+
+def run_limited(root: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], float]:
+    """``ap-lint check`` with its address space capped at 1 GiB, and how long it took."""
+
+    def limit_memory() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "ap_lint", "check", "--no-cache", "--today", TODAY, *args, str(root)],
+                          cwd=root, env=cli_environment(), capture_output=True, text=True, timeout=300,
+                          preexec_fn=limit_memory, check=False)
+    return done, time.perf_counter() - start
+
+
+def set_rationale(root: Path, text: str) -> None:
+    path = root / PLACEMENT
+    old = path.read_text("utf-8")
+    start = old.index("rationale: ")
+    path.write_text(old[:start] + "rationale: " + text + old[old.index("\n", start):], "utf-8")
+
+
+@pytest.mark.slow
+def test_a_ten_thousand_word_rationale_is_counted_in_linear_time(register_copy: Path) -> None:
+    set_rationale(register_copy, " ".join(f"word{i % 50}" for i in range(10_000)))
+    done, seconds = run_limited(register_copy)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert seconds < 20
+    assert "placement-rationale-substantive" not in done.stdout
+
+
+def growing_rule(levels: int) -> str:
+    """A rule whose assertion quadruples a string ``levels`` times with nested cel.bind: 4**levels times its size."""
+    inner = f"size(v{levels}) > 0"
+    for level in range(levels, 0, -1):
+        previous = f"v{level - 1}"
+        inner = f"cel.bind(v{level}, {previous} + {previous} + {previous} + {previous}, {inner})"
+    return f"""\
+id: order-doubling
+title: An order's customer, repeated, is not empty
+clause: null
+category: integrity
+severity: error
+applies_to: order
+assert: "cel.bind(v0, record.customer + '-padding-to-sixteen', {inner})"
+at: customer
+message: Never shown.
+why: A rule that builds a huge value.
+examples:
+  - {{name: passes, expect: pass}}
+  - {{name: fails, expect: fail}}
+"""
+
+
+@pytest.mark.slow
+def test_a_rule_that_builds_a_huge_value_is_reported_not_run_out_of_memory(tiny_register: Path) -> None:
+    (tiny_register / "rules" / "checks" / "order-doubling.yaml").write_text(growing_rule(16), "utf-8")
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "ap_lint", "check", "--no-cache", "--today", TODAY,
+                           str(tiny_register)], env=cli_environment(), capture_output=True, text=True, timeout=300,
+                          check=False)
+    seconds = time.perf_counter() - start
+    peak_bytes = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert ("records/orders/o-1.yaml:1:1: error [rule-error] Rule 'order-doubling' could not be checked on this "
+            "record (it builds a value larger than the memory a rule may use). Check the fields it reads, or report "
+            "the rule to its owners.") in done.stdout.splitlines()
+    assert peak_bytes < 1.6 * (1 << 30) and seconds < 60
