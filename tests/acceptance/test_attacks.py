@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import resource
 import subprocess
 import sys
@@ -245,3 +246,22 @@ def test_a_rule_that_builds_a_huge_value_is_reported_not_run_out_of_memory(tiny_
             "record (it builds a value larger than the memory a rule may use). Check the fields it reads, or report "
             "the rule to its owners.") in done.stdout.splitlines()
     assert peak_bytes < 1.6 * (1 << 30) and seconds < 60
+
+
+def test_a_setting_of_the_wrong_type_stops_the_check_at_its_line(run_cli: RunCli, repo_root: Path,
+                                                                 tmp_path: Path) -> None:
+    root = tmp_path / "register"
+    for folder in ("records", "rules", "schemas", "policy"):
+        shutil.copytree(repo_root / folder, root / folder)
+    settings = root / "rules" / "settings.yaml"
+    text = settings.read_text("utf-8")
+    settings.write_text(text.replace("rationale_min_words:\n  schema: {type: integer, minimum: 0}\n  value: 8",
+                                     "rationale_min_words:\n  schema: {type: integer, minimum: 0}\n  value: eight"),
+                        "utf-8")
+    line = settings.read_text("utf-8").split("\n").index("  value: eight") + 1
+    done = run_cli("check", "--no-cache", "--today", TODAY, root)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr == (f"ap-lint: error: rules/settings.yaml:{line}:10: rationale_min_words.value: 'eight' is not "
+                           "of type 'integer'. Write a value this setting's schema allows: "
+                           '{"type": "integer", "minimum": 0}\n')
