@@ -202,9 +202,9 @@ def check_setting_values(root: Path, settings_docs: dict[str, dict[str, Any]]) -
             continue
         try:
             jsonschema.Draft202012Validator.check_schema(schema)
-        except jsonschema.exceptions.SchemaError as error:
+        except jsonschema.exceptions.SchemaError as broken:
             line, column = _position(root, (setting, "schema"))
-            raise PolicyPackError(f"{setting}.schema is not a JSON Schema: {error.message}", file=name, line=line,
+            raise PolicyPackError(f"{setting}.schema is not a JSON Schema: {broken.message}", file=name, line=line,
                                   column=column) from None
         error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(entry["value"]))
         if error is not None:
