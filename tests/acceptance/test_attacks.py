@@ -265,3 +265,56 @@ def test_a_setting_of_the_wrong_type_stops_the_check_at_its_line(run_cli: RunCli
     assert done.stderr == (f"ap-lint: error: rules/settings.yaml:{line}:10: rationale_min_words.value: 'eight' is not "
                            "of type 'integer'. Write a value this setting's schema allows: "
                            '{"type": "integer", "minimum": 0}\n')
+
+
+NOT_UTF8 = os.fsdecode(b"records/placements/oakfield/caf\xe9.yaml")
+NEWLINE = "records/placements/oakfield/new\nline.yaml"
+NOT_UTF8_LINE = ("records/placements/oakfield/caf\\xe9.yaml:1:1: error [file-name] This file's name is not UTF-8 "
+                 "(byte 0xe9), so it was not checked. Rename it with letters, digits and hyphens.")
+NEWLINE_LINE = ("records/placements/oakfield/new\\nline.yaml:1:1: error [file-name] This file's name holds a line "
+                "break or another control character, so it was not checked. Rename it with letters, digits and "
+                "hyphens.")
+
+
+@pytest.fixture
+def odd_names(origin: Path) -> Path:
+    """A branch that adds a file whose name is not UTF-8 and one whose name holds a line break."""
+    git(origin, "checkout", "-q", "-b", "odd-names")
+    model = (origin / PLACEMENT).read_bytes()
+    for name in (NOT_UTF8, NEWLINE):
+        (origin / name).write_bytes(model)
+    git(origin, "add", "-A")
+    git(origin, "commit", "-q", "-m", "Odd names")
+    return origin
+
+
+@pytest.mark.parametrize("scope", [(), ("--since", "main")])
+def test_odd_file_names_are_findings_shown_escaped(run_cli: RunCli, odd_names: Path,
+                                                   scope: tuple[str, ...]) -> None:
+    done = run_cli("check", "--no-cache", "--today", TODAY, *scope, odd_names)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == ""
+    lines = done.stdout.splitlines()
+    assert NOT_UTF8_LINE in lines and NEWLINE_LINE in lines
+    assert all(line.startswith(("records/", "rules/", "policy/", "note: ", "Failed: ")) for line in lines), lines
+
+
+def test_odd_file_names_in_sarif_point_at_the_files_on_disk(run_cli: RunCli, odd_names: Path) -> None:
+    done = run_cli("check", "--no-cache", "--today", TODAY, "--format", "sarif", odd_names)
+    assert done.returncode == 1, done.stderr
+    results = json.loads(done.stdout)["runs"][0]["results"]
+    odd = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]: r["ruleId"] for r in results
+           if r["ruleId"] == "file-name"}
+    assert odd == {"records/placements/oakfield/caf%E9.yaml": "file-name",
+                   "records/placements/oakfield/new%0Aline.yaml": "file-name"}
+
+
+def test_odd_file_names_in_the_report(run_cli: RunCli, odd_names: Path, tmp_path: Path) -> None:
+    for suffix in (".md", ".html"):
+        output = tmp_path / f"report{suffix}"
+        done = run_cli("report", "--today", TODAY, "--output", output, odd_names)
+        assert done.returncode == 0, done.stderr
+        text = output.read_text("utf-8")
+        assert "records/placements/oakfield/caf\\xe9.yaml:1:1" in text
+        if suffix == ".md":  # in HTML, a line break in a value is white space, as the page's markup says
+            assert "`records/placements/oakfield/new\\nline.yaml:1:1`" in text

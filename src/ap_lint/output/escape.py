@@ -35,3 +35,15 @@ def visible(text: str) -> str:
     Also neutralises ``##[``, the prefix of a CI runner's older commands, which it reads anywhere in a line.
     """
     return _UNSAFE.sub(_escape, text)
+
+
+_UNSAFE_KEEPING_WHITE_SPACE = re.compile("[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
+                                         "\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
+
+
+def printable(value: object) -> object:
+    """``value`` (when text) with control characters escaped as ``visible`` does, but tabs and line breaks kept.
+
+    For a page whose markup decides what white space means (HTML).
+    """
+    return _UNSAFE_KEEPING_WHITE_SPACE.sub(_escape, value) if isinstance(value, str) else value

@@ -8,7 +8,7 @@ from typing import Any, Callable
 
 import jinja2
 
-from ap_lint.output.escape import visible
+from ap_lint.output.escape import printable, visible
 from ap_lint.output.report.model import Report, plural
 
 # ---------------------------------------------------------------- rendering
@@ -59,7 +59,7 @@ def markdown_code(text: Any) -> str:
     The fence is one backtick longer than the longest run of backticks in the text; a ``|`` is escaped (a
     table reads it before the code span does).
     """
-    line = visible(" ".join(str(text).split()))
+    line = " ".join(visible(str(text)).split())  # a path or an id: a line break in it is shown, as \\n
     longest = max((len(run) for run in re.findall(r"`+", line)), default=0)
     fence = "`" * (longest + 1)
     escaped = line.replace("|", "\\|")
@@ -73,7 +73,8 @@ _SYMBOLS = {"ok": "✔", "warning": "⚠", "error": "✖", "neutral": "•", "":
 def _environment(autoescape: bool) -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("ap_lint.output.report", "templates"), autoescape=autoescape,
-        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        finalize=printable)
     environment.filters.update(long_date=long_date, due_when=due_when, md=markdown_cell, md_code=markdown_code,
                                symbol=lambda tone: _SYMBOLS.get(tone, ""))
     environment.globals.update(plural=plural)
