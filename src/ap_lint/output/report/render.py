@@ -7,6 +7,7 @@ import re
 from typing import Any, Callable
 
 import jinja2
+import markupsafe
 
 from ap_lint.output.escape import printable, visible
 from ap_lint.output.report.model import Report, plural
@@ -70,11 +71,16 @@ def markdown_code(text: Any) -> str:
 _SYMBOLS = {"ok": "✔", "warning": "⚠", "error": "✖", "neutral": "•", "": ""}
 
 
+def _printable(value: Any) -> Any:
+    """Every value a template shows, with control characters escaped; markup the code built is kept as it is."""
+    return value if isinstance(value, markupsafe.Markup) else printable(value)
+
+
 def _environment(autoescape: bool) -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("ap_lint.output.report", "templates"), autoescape=autoescape,
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
-        finalize=printable)
+        finalize=_printable)
     environment.filters.update(long_date=long_date, due_when=due_when, md=markdown_cell, md_code=markdown_code,
                                symbol=lambda tone: _SYMBOLS.get(tone, ""))
     environment.globals.update(plural=plural)
