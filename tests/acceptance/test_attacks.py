@@ -318,3 +318,21 @@ def test_odd_file_names_in_the_report(run_cli: RunCli, odd_names: Path, tmp_path
         assert "records/placements/oakfield/caf\\xe9.yaml:1:1" in text
         if suffix == ".md":  # in HTML, a line break in a value is white space, as the page's markup says
             assert "`records/placements/oakfield/new\\nline.yaml:1:1`" in text
+
+
+def test_the_restore_hint_quotes_the_path_from_the_top_of_the_repository(run_cli: RunCli, register_copy: Path,
+                                                                         tmp_path: Path) -> None:
+    repository = tmp_path / "repository"
+    register = repository / "registers" / "north trust"
+    shutil.move(str(register_copy), str(register))
+    commit_snapshot(repository, "Register", "2026-10-20", "Ann Example")
+    deleted = "records/placements/oakfield/oakfield-2026-003.yaml"
+    (register / deleted).unlink()
+    commit_snapshot(repository, "Remove a placement", "2026-11-25", "Ben Sample")
+    done = run_cli("check", "--no-cache", "--today", TODAY, register)
+    line = next(line for line in done.stdout.splitlines() if "[history-placement-never-deleted]" in line)
+    commit = git(repository, "rev-parse", "--short=7", "HEAD").strip()
+    assert line.startswith(f"{deleted}:1:1: error [history-placement-never-deleted] This file was deleted in commit ")
+    assert f"Restore it with: git checkout {commit}^ -- 'registers/north trust/{deleted}'. " in line
+    git(repository, "checkout", f"{commit}^", "--", f"registers/north trust/{deleted}")  # the hint works
+    assert (register / deleted).is_file()

@@ -73,7 +73,7 @@ def delete_a_placement(root: Path) -> str:
     commit = head(root)
     return (f"{ADDED_VALUE}:1:1: error [history-placement-never-deleted] This file was deleted in commit {commit} "
             f'by Ben Sample on 2026-11-25 ("Remove oakfield-2026-003"). Restore it with: git checkout {commit}^ -- '
-            f"{ADDED_VALUE}. {message('history-placement-never-deleted')}")
+            f"'{ADDED_VALUE}'. {message('history-placement-never-deleted')}")
 
 
 def back_date_an_approval(root: Path) -> str:

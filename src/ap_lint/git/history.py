@@ -438,6 +438,8 @@ class HistoryChecker:
         self.singles = {name: self.register.single(spec) for name, spec in self.pack.kinds.items() if spec.single}
         self.blobs: dict[str, bytes] = {}
         self._loaded: dict[str, Any] = {}
+        #: the register's folder in its repository ("" at its top, else ending in "/"): git paths start with it
+        self.prefix = ""
 
     def needed(self, change: FileChange) -> list[str]:
         """The blob ids this change's rules must read."""
@@ -524,6 +526,10 @@ class HistoryChecker:
         return Finding(file=version.file, line=line, column=line, rule=rule.id, severity=rule.severity,
                        message=f"{what} {told}".strip(), clause=rule.clause, path=path, record=version.id)
 
+    def _shell_path(self, path: str) -> str:
+        """A register path as a git command at the repository's top folder takes it, quoted for the shell."""
+        return "'" + (self.prefix + path).replace("'", "'\\''") + "'"
+
     def _deleted(self, rule: Rule, change: FileChange) -> Iterator[Finding]:
         version = self._version(rule.kind, change.path, change.old)
         if version is None:
@@ -537,9 +543,10 @@ class HistoryChecker:
             commit = change.commit
             if commit.committed:
                 what = (f"This file was deleted in {commit.describe()}. "
-                        f"Restore it with: git checkout {commit.short}^ -- {change.path}.")
+                        f"Restore it with: git checkout {commit.short}^ -- {self._shell_path(change.path)}.")
             else:
-                what = f"This file is deleted (not committed yet). Restore it with: git checkout HEAD -- {change.path}."
+                what = ("This file is deleted (not committed yet). Restore it with: git checkout HEAD -- "
+                        f"{self._shell_path(change.path)}.")
             yield self._finding(rule, version, activation, what, (), line=1)
 
     def _first_version(self, rule: Rule, change: FileChange, added: FileChange | None) -> Iterator[Finding]:
@@ -642,6 +649,7 @@ def check_history(root: Path, compiler: RuleCompiler, rules: list[Rule], records
         return HistoryResult(notes=[f"history checks skipped: {reason}"])
     result = HistoryResult()
     checker = HistoryChecker(compiler, history_rules, records, today, [rule.id for rule in rules])
+    checker.prefix = git.prefix
     kinds = {rule.kind for rule in history_rules}
     paths = [RECORDS_DIR + "/"]
     changes: list[FileChange] = []
