@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from ap_lint import api
+from ap_lint.audit.asof import check_as_of, parse_day
 from ap_lint.cli.common import (
     PACK_OPTION, TODAY_OPTION, cache_directory, exit_code, parse_outputs, resolve_format,
     resolve_jobs, resolve_today, split_paths, use_color, write_outputs,
@@ -36,9 +37,12 @@ from ap_lint.parallel import JOBS_PER_CORE, MAX_JOBS
 @click.option("--jobs", type=int, default=None, metavar="N",
               help=f"Worker processes for large registers (default: one per core; at most {JOBS_PER_CORE} a core "
                    f"are used, and N may be at most {MAX_JOBS}).")
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD",
+              help="Check the register as it stood on the main line at the end of that day, with today = that day "
+                   "and the policy pack as it stood then.")
 def check(paths: tuple[Path, ...], today: str | None, pack_dir: Path | None, output_format: str,
           outputs: list[tuple[str, Path]], fail_on: str, since: str | None, staged: bool, no_cache: bool,
-          jobs: int | None) -> None:
+          jobs: int | None, as_of: str | None) -> None:
     """Check every record of the register at ROOT (default: the nearest folder with records/).
 
     With FILEs (as pre-commit passes them), --staged or --since, the whole
@@ -48,9 +52,15 @@ def check(paths: tuple[Path, ...], today: str | None, pack_dir: Path | None, out
     register_root, files = split_paths(paths)
     if since is not None and (staged or files):
         raise click.UsageError("--since reports on everything changed since REV: leave out --staged and FILEs.")
-    result = api.check(register_root, today=resolve_today(today), pack=pack_dir, since=since, staged=staged,
-                       files=files, jobs=resolve_jobs(jobs),
-                       cache_dir=None if no_cache else cache_directory(register_root))
+    if as_of is not None and (since is not None or staged or files or today is not None):
+        raise click.UsageError("--as-of checks the whole register as it stood on that day (today = that day): "
+                               "leave out --today, --since, --staged and FILEs.")
+    if as_of is not None:
+        result = check_as_of(register_root, parse_day(as_of, "--as-of"), pack=pack_dir, time_zone=api.TIME_ZONE)
+    else:
+        result = api.check(register_root, today=resolve_today(today), pack=pack_dir, since=since, staged=staged,
+                           files=files, jobs=resolve_jobs(jobs),
+                           cache_dir=None if no_cache else cache_directory(register_root))
     report_options = ReportOptions(fail_on=fail_on, scope=result.scope, not_shown=result.not_shown)
     write_outputs(outputs, result, report_options)
     shown = resolve_format(output_format)
