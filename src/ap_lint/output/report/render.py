@@ -83,6 +83,8 @@ def _environment(autoescape: bool) -> jinja2.Environment:
         finalize=_printable)
     environment.filters.update(long_date=long_date, due_when=due_when, md=markdown_cell, md_code=markdown_code,
                                symbol=lambda tone: _SYMBOLS.get(tone, ""))
+    if not autoescape:  # Markdown: a value that is not a date is shown as it is, so it is escaped like any other
+        environment.filters.update(long_date=lambda iso: markdown_cell(long_date(iso)))
     environment.globals.update(plural=plural)
     return environment
 
