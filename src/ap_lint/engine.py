@@ -8,6 +8,7 @@ locates only the files that have findings.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from dataclasses import dataclass
@@ -156,7 +157,10 @@ class Evaluator:
         return self.compiler.environment(rule.kind, mode).activation(variables)
 
     def _failed(self, rule: Rule, record: Record, activation: Any) -> Finding:
-        return self._finding(rule, record, self._path(rule.at, activation), self._render(rule.message, activation))
+        finding = self._finding(rule, record, self._path(rule.at, activation), self._render(rule.message, activation))
+        if rule.warning_when is not None and rule.severity == "error" and rule.warning_when.holds(activation):
+            finding = dataclasses.replace(finding, severity="warning")
+        return finding
 
     def _scans_may_match(self, record: Record) -> bool:
         """False when no text value of the record matches any scan of its kind: one search rules them all out.

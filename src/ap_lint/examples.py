@@ -219,6 +219,12 @@ class ExampleRunner:
                                   "expected a finding, got none" + (f" (other errors: {', '.join(other)})"
                                                                     if other else ""))
         wanted_at = example.get("at")
+        wanted_severity = example.get("severity")
+        if wanted_severity is not None:
+            mine = tuple(f for f in mine if f.severity == wanted_severity)
+            if not mine:
+                return ExampleOutcome(rule, index, name, expect, False,
+                                      f"expected a finding of severity {wanted_severity}, got none of it")
         for finding in mine:
             if finding.clause != rule.clause:
                 return ExampleOutcome(rule, index, name, expect, False,

@@ -22,6 +22,7 @@ from ap_lint.functions import FUNCTIONS
 _TYPES = {
     "int": cel.Type.INT, "string": cel.Type.STRING, "double": cel.Type.DOUBLE, "bool": cel.Type.BOOL,
     "list": cel.Type.List(cel.Type.DYN), "dyn": cel.Type.DYN,
+    "map": cel.Type.Map(cel.Type.STRING, cel.Type.DYN), "null": cel.Type.NULL,
 }
 
 
@@ -33,12 +34,22 @@ class EvaluationError(Exception):
     """A CEL expression that failed on a particular record (missing field, bad type)."""
 
 
+def _signatures(params: list[str]) -> list[list[str]]:
+    """A parameter type ``map?`` (a map, or null) expands into one overload for each."""
+    signatures: list[list[str]] = [[]]
+    for param in params:
+        choices = ["map", "null"] if param == "map?" else [param]
+        signatures = [[*signature, choice] for signature in signatures for choice in choices]
+    return signatures
+
+
 def _function_declarations() -> list[Any]:
     declarations = []
     for name, (impl, returns, params) in FUNCTIONS.items():
-        overload_id = f"{name}_" + "_".join(params)
-        declarations.append(cel.FunctionDecl(name, [cel.Overload(
-            overload_id, _TYPES[returns], [_TYPES[p] for p in params], impl=_safe(impl))]))
+        overloads = [cel.Overload(f"{name}_" + "_".join(signature), _TYPES[returns],
+                                  [_TYPES[p] for p in signature], impl=_safe(impl))
+                     for signature in _signatures(params)]
+        declarations.append(cel.FunctionDecl(name, overloads))
     return declarations
 
 
