@@ -4,8 +4,18 @@ The engine loads records, validates their structure with JSON Schemas and
 evaluates declarative CEL rules from a policy pack. It knows nothing about the
 domain: everything about the register lives in the pack (schemas/, rules/,
 policy/).
+
+The library call is ``ap_lint.check(root, ...)``: it returns the ``CheckResult``
+whose findings ``ap-lint check`` prints.
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
+
+from ap_lint.api import check  # noqa: E402  (after __version__, which the modules below read)
+from ap_lint.checker import CheckResult  # noqa: E402
+from ap_lint.errors import ApLintError  # noqa: E402
+from ap_lint.findings import Finding  # noqa: E402
+
+__all__ = ["ApLintError", "CheckResult", "Finding", "__version__", "check"]

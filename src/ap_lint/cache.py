@@ -25,7 +25,7 @@ from typing import Any, BinaryIO, Sequence
 from ap_lint import __version__
 from ap_lint.findings import Finding
 from ap_lint.fsutil import write_atomic
-from ap_lint.register import Record, SourceFile
+from ap_lint.load.register import Record, SourceFile
 
 CACHE_DIR_NAME = ".ap-lint-cache"
 _FORMAT = 1

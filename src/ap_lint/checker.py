@@ -8,21 +8,22 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 from ap_lint.cache import CheckCache, finding_to_json
-from ap_lint.engine import EvaluationContext, Evaluator, scan_filters, scans_may_match
-from ap_lint.findings import Finding, parse_path
-from ap_lint.history import check_history
-from ap_lint.loader import MAX_FILE_BYTES, compose_positions, locate
+from ap_lint.evaluate.engine import EvaluationContext, Evaluator, scan_filters, scans_may_match
+from ap_lint.findings import Finding
+from ap_lint.git.history import check_history
+from ap_lint.load.loader import MAX_FILE_BYTES
 from ap_lint.pack import Pack, find_pack, load_pack
 from ap_lint.parallel import MIN_PARALLEL_ITEMS, default_jobs, map_chunks
-from ap_lint.register import Record, Register, SourceFile, discover, read_source, value_at
-from ap_lint.rules import Rule, RuleCompiler
-from ap_lint.validate import SchemaValidator
+from ap_lint.load.register import Record, Register, SourceFile, discover, read_source
+from ap_lint.evaluate.locate import locate_findings, read_text
+from ap_lint.evaluate.rules import Rule, RuleCompiler
+from ap_lint.evaluate.waivers import apply_waivers
+from ap_lint.load.validate import SchemaValidator
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,10 @@ class CheckResult:
     pack: Pack
     records: list[Record] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: the files a scoped run (--since, --staged, FILEs) reports on; None for the whole register
+    scope: frozenset[str] | None = None
+    #: how many findings the scope left out
+    not_shown: int = 0
 
     @property
     def errors(self) -> list[Finding]:
@@ -142,7 +147,7 @@ class Checker:
                 result.notes.extend(history.notes)
                 return result
         result = self.evaluate(options.root, options.today, records, extra,
-                               lambda file: _read_text(paths.get(file)), options.jobs, cache)
+                               lambda file: read_text(paths.get(file)), options.jobs, cache)
         result.notes.extend(history.notes)
         if cache is not None:
             cache.save(records, key, result.findings)
@@ -207,102 +212,3 @@ class Checker:
                 found.append(Finding(file=kind.files, line=1, column=1, rule="record-missing", severity="error",
                                      message=f"The register has no {kind.title} record: create {kind.files}."))
         return found
-
-
-WAIVER_UNUSED = "waiver-unused"
-
-
-def apply_waivers(findings: list[Finding], register: Register, pack: Pack, rules: list[Rule],
-                  today: str) -> list[Finding]:
-    """Turn findings covered by an approved, unexpired waiver into waived notes.
-
-    A waiver with no expiry date stays in force once approved (rules of the pack say when one may leave
-    it out). A waiver in force that matches no finding is itself reported, as a warning, so that stale
-    exceptions do not sit on file unnoticed.
-    """
-    spec = pack.waivers
-    if spec is None:
-        return findings
-    active: dict[tuple[Any, Any], Record] = {}
-    for waiver in register.by_kind.get(spec.kind, []):
-        if not waiver.valid:
-            continue
-        data = waiver.data
-        approved = value_at(data, parse_path(spec.approved_on))
-        expires = value_at(data, parse_path(spec.expires_on))
-        if isinstance(approved, str) and approved <= today and (expires is None or (
-                isinstance(expires, str) and today <= expires)):
-            key = (value_at(data, parse_path(spec.rule)), value_at(data, parse_path(spec.record)))
-            active[key] = waiver
-    if not active:
-        return findings
-    waivable = {rule.id for rule in rules if rule.waivable}
-    used: set[tuple[Any, Any]] = set()
-    waived: list[Finding] = []
-    for finding in findings:
-        key = (finding.rule, finding.record)
-        if finding.rule in waivable and key in active:
-            used.add(key)
-            finding = dataclasses.replace(finding, waived_by=active[key].id)
-        waived.append(finding)
-    checked = {finding.record for finding in findings} | {record.id for record in register.records if record.valid}
-    for key, waiver in active.items():
-        if key in used or key[0] not in waivable or key[1] not in checked:
-            continue
-        waived.append(Finding(
-            file=waiver.file, line=0, column=0, rule=WAIVER_UNUSED, severity="warning", record=waiver.id,
-            path=parse_path(spec.rule),
-            message=f"This waiver of {key[0]} for {key[1]} matches no finding: that rule finds nothing to "
-                    "waive on that record today. If the exception is no longer needed, delete this waiver; "
-                    "otherwise check its rule and record ids."))
-    return waived
-
-
-def _read_text(path: str | None) -> str | None:
-    if path is None:
-        return None
-    try:
-        with open(path, encoding="utf-8") as stream:
-            return stream.read()
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
-_KEY_BEFORE_VALUE = re.compile(r"[^\s,\[\]{}#'\"]+[ \t]*:[ \t]*$")
-
-
-def _already_reported(columns: Sequence[int], line_text: list[str], column: int) -> bool:
-    """Whether the loader reported this value (2026-02-30), or its key on the same line (`on:`, read as true).
-
-    Records with loader problems are never evaluated by rules, so such a finding is a structural one (the
-    schema's, or a rule the schema names) about a value the user must rewrite anyway.
-    """
-    text = line_text[0] if line_text else ""
-    return any(c == column or (c < column and _KEY_BEFORE_VALUE.match(text, c - 1, column - 1))
-               for c in columns)
-
-
-def locate_findings(findings: list[Finding], text_of: Callable[[str], str | None],
-                    offsets: dict[str, int]) -> list[Finding]:
-    """Give every unlocated finding its line and column, reading only the files that have findings."""
-    by_file: dict[str, list[Finding]] = {}
-    located: list[Finding] = []
-    for finding in findings:
-        (by_file.setdefault(finding.file, []) if finding.line == 0 else located).append(finding)
-    taken: dict[tuple[str, int], list[int]] = {}
-    for f in located:
-        taken.setdefault((f.file, f.line), []).append(f.column)
-    for file, pending in by_file.items():
-        text = text_of(file)
-        offset = offsets.get(file, 0)
-        if text is not None and offset:
-            text = text.split("\n---", 1)[0].partition("\n")[2]
-        root = compose_positions(text) if text is not None else None
-        lines = text.split("\n") if text is not None else []
-        for finding in pending:
-            line, column = locate(root, finding.path)
-            line += offset
-            if _already_reported(taken.get((file, line), ()), lines[line - offset - 1:line - offset], column):
-                continue
-            located.append(dataclasses.replace(finding, line=line, column=column))
-    return sorted(located, key=lambda f: (f.file, f.line, f.column, f.rule, f.message))

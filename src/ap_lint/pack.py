@@ -22,7 +22,7 @@ import jsonschema
 
 from ap_lint.errors import PolicyPackError
 from ap_lint.findings import parse_path
-from ap_lint.loader import compose_positions, load_record, locate
+from ap_lint.load.loader import compose_positions, load_record, locate
 
 PACK_FILE = Path("rules") / "pack.yaml"
 SETTINGS_FILE = Path("rules") / "settings.yaml"

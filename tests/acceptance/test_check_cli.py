@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import pytest
 
-from ap_lint.loader import load_record
+from ap_lint.load.loader import load_record
 
 TODAY = "2026-11-28"
 PLACEMENT = "records/placements/oakfield/oakfield-2026-001.yaml"

@@ -16,7 +16,7 @@ from typing import Callable
 import pytest
 import yaml
 
-from ap_lint.history import commit_snapshot
+from ap_lint.git.history import commit_snapshot
 
 TODAY = "2026-11-28"
 REPO_ROOT = Path(__file__).resolve().parents[2]

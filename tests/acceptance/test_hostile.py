@@ -25,7 +25,7 @@ from typing import Callable
 
 import pytest
 
-from ap_lint.register import SourceFile, read_source
+from ap_lint.load.register import SourceFile, read_source
 from tests.conftest import cli_environment
 
 TODAY = "2026-11-28"

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from ap_lint.gitutil import changed_files, read_at
+from ap_lint.git.scope import changed_files, read_at
 from conftest import RunCli, write_files
 
 TODAY = "2026-05-01"

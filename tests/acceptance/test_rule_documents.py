@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ap_lint.checker import Checker
 from ap_lint.pack import load_pack
-from ap_lint.ruledocs import coverage, rules_markdown
+from ap_lint.output.ruledocs import coverage, rules_markdown
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from ap_lint.loader import load_record
+from ap_lint.load.loader import load_record
 from tests.conftest import REPO_ROOT, cli_environment
 
 SUITE = Path(os.environ.get("AP_LINT_YAML_TEST_SUITE")

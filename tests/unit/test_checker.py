@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ap_lint.checker import Checker, CheckOptions, CheckResult, locate_findings
 from ap_lint.findings import Finding
-from ap_lint.loader import load_record
+from ap_lint.load.loader import load_record
 from conftest import write_files
 
 BIG_ORDER = "id: o-2\nshop: corner\ncustomer: c-2\nitems: [a, b, c, d]\n"

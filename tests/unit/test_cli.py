@@ -13,7 +13,8 @@ from typing import Callable
 
 import pytest
 
-from ap_lint.cli import main, resolve_today
+from ap_lint.cli import main
+from ap_lint.cli.common import resolve_today
 
 RUN = "2026-05-01"
 FINDING = ("records/orders/o-2.yaml:4:8: error [order-small] Order o-2 has 4 items; at most 3 are allowed. "

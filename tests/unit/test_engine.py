@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from ap_lint.checker import Checker
-from ap_lint.engine import RULE_ERROR, EvaluationContext, Evaluator
+from ap_lint.evaluate.engine import RULE_ERROR, EvaluationContext, Evaluator
 from ap_lint.errors import PolicyPackError
 from ap_lint.pack import load_pack
-from ap_lint.register import Register, discover
+from ap_lint.load.register import Register, discover
 from conftest import write_files
 
 Row = tuple[str, str, str | None, str, str, str]

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from ap_lint.expressions import Environment, EvaluationError, ExpressionError, Template
+from ap_lint.evaluate.expressions import Environment, EvaluationError, ExpressionError, Template
 
 
 @pytest.fixture(scope="module")
@@ -122,8 +122,8 @@ def test_list_arguments_reach_helper_functions_as_fresh_copies() -> None:
     That is only safe while the binding hands each call a converted copy: if it ever passes the record's
     own list, this test fails before any record could be emptied.
     """
-    from ap_lint.expressions import Environment
-    from ap_lint.functions import FUNCTIONS
+    from ap_lint.evaluate.expressions import Environment
+    from ap_lint.evaluate.functions import FUNCTIONS
 
     seen: list[int] = []
     implementation, returns, params = FUNCTIONS["weekly_hours"]

@@ -21,9 +21,9 @@ import pytest
 
 from ap_lint.checker import locate_findings
 from ap_lint.findings import Finding
-from ap_lint.loader import load_record
+from ap_lint.load.loader import load_record
 from ap_lint.pack import Pack, load_pack
-from ap_lint.validate import SchemaValidator
+from ap_lint.load.validate import SchemaValidator
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO_ROOT / "tests" / "examples"

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ap_lint import history
+from ap_lint.git import history
 from ap_lint.checker import Checker, CheckOptions, CheckResult
 from ap_lint.errors import GitError
 from ap_lint.findings import Finding
-from ap_lint.history import Change, commit_snapshot, diff_values, show, timeline
+from ap_lint.git.history import Change, commit_snapshot, diff_values, show, timeline
 from ap_lint.pack import load_pack
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from ap_lint.loader import (
+from ap_lint.load.loader import (
     MAX_DEPTH,
     MAX_PROBLEMS_PER_RULE,
     LoadedFile,

@@ -21,8 +21,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ap_lint.checker import Checker
-from ap_lint.loader import load_record
-from ap_lint.register import Record, SourceFile, discover, read_source, record_from_bytes
+from ap_lint.load.loader import load_record
+from ap_lint.load.register import Record, SourceFile, discover, read_source, record_from_bytes
 from tests.conftest import REPO_ROOT
 
 TODAY = "2026-11-28"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ap_lint.pack import Pack, Relation, load_pack
-from ap_lint.register import Record, Register, discover, find_register_root, read_source, value_at
+from ap_lint.load.register import Record, Register, discover, find_register_root, read_source, value_at
 
 
 def problems_of(root: Path) -> list[tuple[str, str, int, int]]:

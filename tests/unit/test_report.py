@@ -22,9 +22,10 @@ import yaml
 from ap_lint.checker import Checker, CheckOptions, CheckResult
 from ap_lint.errors import PolicyPackError
 from ap_lint.findings import Finding, Severity
-from ap_lint.loader import load_record
-from ap_lint.report import (DueItem, FindingsByClause, ListTable, Report, build_report, due_when, load_report_spec,
-                            long_date, markdown_cell, render_html, render_markdown)
+from ap_lint.load.loader import load_record
+from ap_lint.output.report import build_report, load_report_spec, render_html, render_markdown
+from ap_lint.output.report.model import DueItem, FindingsByClause, ListTable, Report
+from ap_lint.output.report.render import due_when, long_date, markdown_cell
 
 from tests.conftest import REPO_ROOT, write_files
 

@@ -18,7 +18,7 @@ import pytest
 from ap_lint.checker import Checker, CheckOptions, CheckResult
 from ap_lint.findings import Finding
 from ap_lint.pack import load_pack
-from ap_lint.reporters import (REPORTER_BY_NAME, ReportOptions, failing_findings, format_github, format_json,
+from ap_lint.output.formats import (REPORTER_BY_NAME, ReportOptions, failing_findings, format_github, format_json,
                                format_junit, format_text, github_escape_data, github_escape_property, is_failing)
 
 TODAY = "2026-05-01"

@@ -18,8 +18,8 @@ import pytest
 from ap_lint.checker import Checker, CheckOptions, CheckResult
 from ap_lint.findings import Finding
 from ap_lint.pack import KindSpec, load_pack
-from ap_lint.register import Record
-from ap_lint.reporters import ReportOptions, format_sarif
+from ap_lint.load.register import Record
+from ap_lint.output.formats import ReportOptions, format_sarif
 
 SCHEMA_FILE = Path(__file__).resolve().parents[1] / "data" / "sarif-schema-2.1.0.json"
 TODAY = "2026-05-01"

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from ap_lint.checker import Checker
-from ap_lint.examples import ExampleOutcome, ExampleRunner
+from ap_lint.evaluate.examples import ExampleOutcome, ExampleRunner
 from ap_lint.findings import parse_path
 from ap_lint.pack import load_pack
-from ap_lint.rules import Rule
+from ap_lint.evaluate.rules import Rule
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CHECKER = Checker.from_pack(load_pack(REPO_ROOT))

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ap_lint.validate import SchemaValidator
+from ap_lint.load.validate import SchemaValidator
 
 SCHEMA: dict[str, Any] = {
     "type": "object",

@@ -11,10 +11,10 @@ from pathlib import Path
 import click
 
 from ap_lint.checker import Checker, CheckOptions
-from ap_lint.cli import PACK_OPTION, ROOT_ARGUMENT, TODAY_OPTION, cli, resolve_root, resolve_today
+from ap_lint.cli.common import PACK_OPTION, ROOT_ARGUMENT, TODAY_OPTION, resolve_root, resolve_today
 from ap_lint.errors import ConfigError
 from ap_lint.fsutil import write_atomic
-from ap_lint.report import RENDERER_BY_SUFFIX, build_report, load_report_spec
+from ap_lint.output.report import RENDERER_BY_SUFFIX, build_report, load_report_spec
 
 
 def renderer_suffix(output: Path) -> str:
@@ -26,7 +26,7 @@ def renderer_suffix(output: Path) -> str:
     return suffix
 
 
-@cli.command(name="report")
+@click.command(name="report")
 @ROOT_ARGUMENT
 @TODAY_OPTION
 @PACK_OPTION

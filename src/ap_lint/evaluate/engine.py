@@ -14,11 +14,11 @@ import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
-from ap_lint.expressions import EvaluationError, Template
+from ap_lint.evaluate.expressions import EvaluationError, Template
 from ap_lint.findings import Finding, JsonPath, format_path, parse_path
-from ap_lint.loader import iter_text_values
-from ap_lint.register import Record, Register
-from ap_lint.rules import Rule, RuleCompiler
+from ap_lint.load.loader import iter_text_values
+from ap_lint.load.register import Record, Register
+from ap_lint.evaluate.rules import Rule, RuleCompiler
 
 RULE_ERROR = "rule-error"
 

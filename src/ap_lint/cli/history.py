@@ -7,11 +7,11 @@ from pathlib import Path, PurePosixPath
 
 import click
 
-from ap_lint.cli import PACK_OPTION, ROOT_ARGUMENT, cli, resolve_root, resolve_today
+from ap_lint.cli.common import PACK_OPTION, ROOT_ARGUMENT, resolve_root, resolve_today
 from ap_lint.errors import GitError
-from ap_lint.history import Git, NotARepository, TimelineEntry, kind_of, timeline
+from ap_lint.git.history import Git, NotARepository, TimelineEntry, kind_of, timeline
 from ap_lint.pack import Pack, find_pack, load_pack
-from ap_lint.register import RECORDS_DIR, discover
+from ap_lint.load.register import RECORDS_DIR, discover
 
 
 def find_record_file(root: Path, pack: Pack, git: Git, name: str) -> str:
@@ -67,7 +67,7 @@ def format_timeline_json(record: str, path: str, entries: list[TimelineEntry]) -
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 
-@cli.command(name="history")
+@click.command(name="history")
 @click.argument("record")
 @ROOT_ARGUMENT
 @PACK_OPTION

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from ap_lint.errors import PolicyPackError
-from ap_lint.expressions import Environment, EvaluationError, ExpressionError, Program, Template
+from ap_lint.evaluate.expressions import Environment, EvaluationError, ExpressionError, Program, Template
 from ap_lint.findings import Severity
-from ap_lint.loader import compose_positions, locate
+from ap_lint.load.loader import compose_positions, locate
 from ap_lint.pack import Pack
 
 #: variables every rule context provides, besides relations and single records

@@ -24,9 +24,9 @@ import yaml
 from ap_lint.checker import Checker, CheckOptions
 from ap_lint.errors import PolicyPackError
 from ap_lint.findings import Finding, format_path, parse_path
-from ap_lint.history import commit_snapshot
-from ap_lint.register import RECORDS_DIR, Record, SourceFile, discover, record_from_bytes
-from ap_lint.rules import Rule
+from ap_lint.git.history import commit_snapshot
+from ap_lint.load.register import RECORDS_DIR, Record, SourceFile, discover, record_from_bytes
+from ap_lint.evaluate.rules import Rule
 
 
 @dataclass(frozen=True)

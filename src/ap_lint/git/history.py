@@ -31,15 +31,15 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable, Iterator
 
-from ap_lint.engine import EvaluationContext, Evaluator
+from ap_lint.evaluate.engine import EvaluationContext, Evaluator
 from ap_lint.errors import GitError
-from ap_lint.expressions import EvaluationError
+from ap_lint.evaluate.expressions import EvaluationError
 from ap_lint.findings import Finding, JsonPath, format_path, parse_path
-from ap_lint.gitutil import resolve_revision
-from ap_lint.loader import load_record
+from ap_lint.git.scope import resolve_revision
+from ap_lint.load.loader import load_record
 from ap_lint.pack import Pack
-from ap_lint.register import RECORDS_DIR, Record, Register, value_at
-from ap_lint.rules import Rule, RuleCompiler
+from ap_lint.load.register import RECORDS_DIR, Record, Register, value_at
+from ap_lint.evaluate.rules import Rule, RuleCompiler
 
 #: blob id git writes for "no version" (an added file's before, a deleted file's after)
 _NO_BLOB = "0" * 40

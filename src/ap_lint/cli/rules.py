@@ -8,12 +8,12 @@ from pathlib import Path
 import click
 
 from ap_lint.checker import Checker
-from ap_lint.cli import EXIT_FAILURE, EXIT_FINDINGS, EXIT_OK, PACK_OPTION, cli
-from ap_lint.examples import ExampleRunner
+from ap_lint.cli.common import EXIT_FAILURE, EXIT_FINDINGS, EXIT_OK, PACK_OPTION
+from ap_lint.evaluate.examples import ExampleRunner
 from ap_lint.fsutil import write_atomic
 from ap_lint.pack import find_pack, load_pack
-from ap_lint.register import find_register_root
-from ap_lint.ruledocs import coverage, explain, rules_markdown
+from ap_lint.load.register import find_register_root
+from ap_lint.output.ruledocs import coverage, explain, rules_markdown
 
 
 def _checker(pack_dir: Path | None) -> Checker:
@@ -21,7 +21,7 @@ def _checker(pack_dir: Path | None) -> Checker:
     return Checker.from_pack(load_pack(find_pack(root, pack_dir)))
 
 
-@cli.command(name="explain")
+@click.command(name="explain")
 @click.argument("rule_id")
 @PACK_OPTION
 def explain_command(rule_id: str, pack_dir: Path | None) -> None:
@@ -34,7 +34,7 @@ def explain_command(rule_id: str, pack_dir: Path | None) -> None:
     click.echo(text, nl=False)
 
 
-@cli.command(name="coverage")
+@click.command(name="coverage")
 @PACK_OPTION
 def coverage_command(pack_dir: Path | None) -> None:
     """List each policy clause with the rules that enforce it; fail if one is uncovered."""
@@ -55,7 +55,7 @@ def coverage_command(pack_dir: Path | None) -> None:
     sys.exit(EXIT_FINDINGS if uncovered else EXIT_OK)
 
 
-@cli.command(name="test-rules")
+@click.command(name="test-rules")
 @click.option("--rule", "only", multiple=True, help="Test only this rule (repeatable).")
 @PACK_OPTION
 def test_rules_command(only: tuple[str, ...], pack_dir: Path | None) -> None:
@@ -74,7 +74,7 @@ def test_rules_command(only: tuple[str, ...], pack_dir: Path | None) -> None:
     sys.exit(EXIT_FINDINGS if failed else EXIT_OK)
 
 
-@cli.command(name="docs")
+@click.command(name="docs")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=Path("docs/rules.md"),
               show_default=True, help="Where to write the rule reference.")
 @click.option("--check", "check_only", is_flag=True, help="Do not write; fail if the file is out of date.")

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from ap_lint.findings import Finding, JsonPath
-from ap_lint.loader import load_record
-from ap_lint.yamlfast import load_fast
+from ap_lint.load.loader import load_record
+from ap_lint.load.yamlfast import load_fast
 from ap_lint.pack import KindSpec, Pack, Relation, glob_regex
 
 RECORDS_DIR = "records"

@@ -16,7 +16,7 @@ from cel_expr_python.ext.ext_math import ExtMath
 from cel_expr_python.ext.ext_optional import ExtOptional
 from cel_expr_python.ext.ext_strings import ExtStrings
 
-from ap_lint.functions import FUNCTIONS
+from ap_lint.evaluate.functions import FUNCTIONS
 
 _TYPES = {
     "int": cel.Type.INT, "string": cel.Type.STRING, "double": cel.Type.DOUBLE, "bool": cel.Type.BOOL,

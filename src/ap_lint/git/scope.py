@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Iterable
 from ap_lint.errors import GitError
 from ap_lint.findings import Finding
 from ap_lint.pack import CHECKS_DIR
-from ap_lint.register import SourceFile, discover, record_from_bytes
+from ap_lint.load.register import SourceFile, discover, record_from_bytes
 
 if TYPE_CHECKING:
     from ap_lint.checker import Checker, CheckOptions, CheckResult

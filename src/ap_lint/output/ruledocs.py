@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ap_lint.pack import Pack
-from ap_lint.rules import Rule
+from ap_lint.evaluate.rules import Rule
 
 #: Checks the engine makes itself, whatever the pack: reading files and structure.
 BUILTIN_RULES: dict[str, tuple[str, str]] = {

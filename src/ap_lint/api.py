@@ -1,0 +1,59 @@
+"""The library call: check a register as ``ap-lint check`` does, and get the findings it would print.
+
+    >>> import ap_lint
+    >>> result = ap_lint.check("path/to/register", today="2026-11-28")
+    >>> [(f.file, f.line, f.column, f.rule, f.clause, f.severity) for f in result.errors]
+
+The command line is this call plus option parsing, formatting and an exit code.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from pathlib import Path
+from typing import Sequence
+from zoneinfo import ZoneInfo
+
+from ap_lint.checker import Checker, CheckOptions, CheckResult
+from ap_lint.errors import RegisterNotFound
+from ap_lint.git.scope import change_for, scope_to_change
+from ap_lint.load.register import RECORDS_DIR
+
+#: "today" is the date where the register's organisation is, unless a caller names it
+TIME_ZONE = "Europe/London"
+
+
+def today_in_time_zone(zone: str = TIME_ZONE) -> str:
+    """Today's date (``YYYY-MM-DD``) in ``zone``."""
+    return datetime.datetime.now(ZoneInfo(zone)).date().isoformat()
+
+
+def check(root: str | os.PathLike[str], *, today: str | None = None, pack: str | os.PathLike[str] | None = None,
+          since: str | None = None, staged: bool = False, files: Sequence[str] = (), jobs: int = 1,
+          cache_dir: str | os.PathLike[str] | None = None) -> CheckResult:
+    """Check the register at ``root`` and return its findings, located and sorted.
+
+    ``today`` (``YYYY-MM-DD``; default: today in England) is the date time-dependent rules judge by;
+    ``pack`` a policy pack folder (default: the register's own, else the installed one). ``since`` (a
+    revision: a pull request's base), ``staged`` or ``files`` (paths relative to ``root``) scope what is
+    reported to those changes and what they break elsewhere (``result.scope``, ``result.not_shown``).
+    ``jobs`` worker processes; ``cache_dir`` a folder for the cache (None: no cache).
+    Raises ``ap_lint.errors.ApLintError`` (with a one-line message) for a register or pack that cannot be
+    checked at all.
+    """
+    register_root = Path(root).resolve()
+    if not (register_root / RECORDS_DIR).is_dir():
+        raise RegisterNotFound(f"{root} is not a register: it has no {RECORDS_DIR}/ folder.")
+    if today is None:
+        today = today_in_time_zone()
+    pack_dir = Path(pack) if pack is not None else None
+    options = CheckOptions(root=register_root, today=today, pack_dir=pack_dir, since=since, jobs=jobs,
+                           cache_dir=Path(cache_dir) if cache_dir is not None else None)
+    checker = Checker.for_root(register_root, pack_dir)
+    result = checker.check(options)
+    change = change_for(register_root, since=since, staged=staged, files=list(files))
+    if change is not None:
+        result, not_shown = scope_to_change(checker, options, result, change)
+        result.scope, result.not_shown = change.files, not_shown
+    return result

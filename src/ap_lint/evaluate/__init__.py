@@ -1,0 +1,1 @@
+"""Evaluate: compile the pack's CEL rules, evaluate them over the register index, apply waivers, locate findings."""

@@ -1,0 +1,1 @@
+"""Output: the formats findings are printed in, the rule reference, and the governors' report."""
