@@ -86,6 +86,8 @@ class Rule:
     message: Template | None = None
     examples: list[dict[str, Any]] = field(default_factory=list)
     warning_when: Program | None = None
+    #: the names of the context's variables that the rule's expressions mention
+    reads: frozenset[str] = frozenset()
     #: the CEL condition for the rule to apply: its `effective` dates and its `when`, joined
     when_source: str | None = None
 
@@ -121,6 +123,9 @@ def when_source(document: dict[str, Any]) -> str | None:
     if "when" in document:
         parts.append(f"({document['when']})")
     return " && ".join(parts) if parts else None
+
+
+_IDENTIFIER = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
 
 
 def _skip_pattern(text: str) -> re.Pattern[str]:
@@ -299,4 +304,7 @@ class RuleCompiler:
             assertion=program("assert", environment), scan=scan, history=history,
             at=template("at"), message=template("message"), examples=document.get("examples", []),
             warning_when=program("warning_when", environment), when_source=condition,
+            reads=frozenset(_IDENTIFIER.findall(" ".join(
+                str(document.get(key, "")) for key in ("when", "for_each", "assert", "warning_when", "at", "message")
+            ) + " " + str((document.get("effective") or {}).get("date", "")))) & set(environment.variables),
         )
