@@ -329,3 +329,48 @@ approved_on: 2026-03-02
     waived = [f for f in document["findings"] if f.get("waived_by") == "oakfield-2025-001-late-review"]
     assert [(f["rule"], f["file"]) for f in waived] == [("behaviour-reviews-on-time", OAKFIELD_2025)]
     assert problems([f for f in document["findings"] if not f.get("waived_by")]) == []
+
+
+# -- the policy in force -----------------------------------------------------------------------------------------
+
+NEW_REQUIREMENT = """\
+id: behaviour-three-objectives
+title: A behaviour placement decided under the re-ratified policy sets out at least three objectives
+clause: behaviour.terms
+severity: error
+applies_to: placement
+effective:
+  from: 2026-09-01
+  date: record.decision.date
+when: record.reason == 'behaviour'
+assert: size(record.?objectives.orValue([])) >= 3
+at: objectives
+message: This placement sets out {size(record.?objectives.orValue([]))} objectives; set out at least three.
+why: A requirement added when the policy was re-ratified, judged by the date of each decision.
+examples:
+  - name: three objectives
+    expect: pass
+    subject: placements/oakfield/oakfield-2026-001
+  - name: two objectives
+    expect: fail
+    edit:
+      placements/oakfield/oakfield-2026-001:
+        unset:
+          - objectives[2]
+    at: objectives
+"""
+
+
+def test_a_rule_in_force_from_a_date_judges_only_decisions_made_from_then(run_cli: Run, register: Path) -> None:
+    write(register, "rules/checks/behaviour-three-objectives.yaml", NEW_REQUIREMENT)
+    # oakfield-2025-001 (decided 2025-10-16) and oakfield-2026-001 (decided 2026-09-03) both lose an objective
+    edit(register, OAKFIELD_2025, "  - Close the gap in reading and number work identified at the start.\n", "")
+    edit(register, OAKFIELD_001, "  - Complete the core English and maths work set by Oakfield Academy each week.\n", "")
+    found = only(findings(run_cli, register), "behaviour-three-objectives")
+    assert (found["file"], found["clause"], found["path"], found["line"]) == (
+        OAKFIELD_001, "behaviour.terms", "objectives", line_of(register, OAKFIELD_001, "objectives:") + 1)
+    explained = run_cli("explain", "behaviour-three-objectives", cwd=register)
+    assert "In force:   from 2026-09-01, judged by record.decision.date" in explained.stdout
+    covered = run_cli("coverage", cwd=register)
+    assert "behaviour-three-objectives (in force from 2026-09-01, judged by record.decision.date)" in covered.stdout
+    assert run_cli("test-rules", "--rule", "behaviour-three-objectives", cwd=register).returncode == 0
