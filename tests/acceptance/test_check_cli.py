@@ -68,7 +68,7 @@ def test_the_example_register_passes_with_warnings_only(clean_run: subprocess.Co
     assert lines[-1] == expected_summary(lines[:-1], records=19)
     assert lines[-1].startswith("Passed: 0 failing of ")
     assert ("policy/offsite-alternative-provision-principles.md:8:14: warning [policy-review-due] The policy says it "
-            "is due for review in the Spring Term 2026, and that has passed (today is 2026-11-28). Ask the Education "
+            "is due for review by Spring Term 2026 (2026-04-30), and that has passed (today is 2026-11-28). Ask the Education "
             "and Standards Committee to review and re-ratify it, then update next_review in the policy document. "
             "(policy.review)") in lines
 
