@@ -374,3 +374,22 @@ def test_a_rule_in_force_from_a_date_judges_only_decisions_made_from_then(run_cl
     covered = run_cli("coverage", cwd=register)
     assert "behaviour-three-objectives (in force from 2026-09-01, judged by record.decision.date)" in covered.stdout
     assert run_cli("test-rules", "--rule", "behaviour-three-objectives", cwd=register).returncode == 0
+
+
+def test_the_governors_report_lists_acknowledgements(run_cli: Run, register: Path) -> None:
+    write(register, "records/waivers/oakfield-2025-001-late-review.yaml", """\
+id: oakfield-2025-001-late-review
+rule: behaviour-reviews-on-time
+record: oakfield-2025-001
+reason: The January review was held late because the provider closed for a week.
+approved_by:
+  name: Ms Robin Testwood
+approved_on: 2026-03-02
+""")
+    output = register / "report.md"
+    done = run_cli("report", "--today", TODAY, "--output", output, cwd=register)
+    assert done.returncode == 0, done.stderr
+    lines = output.read_text("utf-8").splitlines()
+    assert "### Past breaches acknowledged" in lines
+    assert ("| oakfield-2025-001 | behaviour-reviews-on-time | The January review was held late because the provider "
+            "closed for a week. | Ms Robin Testwood on 2026-03-02 |") in lines
