@@ -213,6 +213,7 @@ class Checker:
                                  for file, key in keys.items()}
         located = locate_findings(findings, text_of, offsets) + reused + fresh
         located = apply_waivers(located, register, self.pack, self.rules, today)
+        located = [f for f in located if f.line] + locate_findings([f for f in located if not f.line], text_of, offsets)
         located.sort(key=lambda f: (f.file, f.line, f.column, f.rule, f.message))
         return CheckResult(root, today, located, self.rules, self.pack, records)
 

@@ -68,7 +68,7 @@ def test_the_example_register_passes_with_warnings_only(clean_run: subprocess.Co
     assert lines[-1] == expected_summary(lines[:-1], records=19)
     assert lines[-1].startswith("Passed: 0 failing of ")
     assert ("policy/offsite-alternative-provision-principles.md:8:14: warning [policy-review-due] The policy says it "
-            "is due for review in the Spring Term 2026, and that has passed (today is 2026-11-28). Ask the Education "
+            "is due for review by Spring Term 2026 (2026-04-30), and that has passed (today is 2026-11-28). Ask the Education "
             "and Standards Committee to review and re-ratify it, then update next_review in the policy document. "
             "(policy.review)") in lines
 
@@ -146,16 +146,23 @@ def test_the_domain_register_loads_and_validates(run_cli: Run) -> None:
                   for f in document["findings"] if STRUCTURAL.match(f["rule"])]
     assert structural == []
     assert document["summary"]["records_by_kind"] == {
-        "trust": 1, "calendar": 1, "school": 2, "provider": 3, "placement": 5, "waiver": 1, "policy": 1}
+        "trust": 1, "calendar": 1, "school": 2, "provider": 3, "placement": 5, "waiver": 2, "policy": 1}
 
 
 #: Every field DOMAIN.md lists for each kind (a[] is a list of a; a[].b a field of its items).
 DOMAIN_FIELDS: dict[str, list[str]] = {
-    "trust.yaml": ["name", "executive_principal.name"],
-    "calendar.yaml": ["holidays[].name", "holidays[].from", "holidays[].to"],
-    "schools/*.yaml": ["id", "name", "urn", "local_authority", "principal.name"],
+    "trust.yaml": ["name", "executive_principal.name", "executive_principal.since", "past_executive_principals[].name",
+                   "past_executive_principals[].from", "past_executive_principals[].to"],
+    "calendar.yaml": ["holidays[].name", "holidays[].from", "holidays[].to", "terms[].name", "terms[].from",
+                      "terms[].to"],
+    "schools/*.yaml": ["id", "name", "urn", "local_authority", "principal.name", "principal.since",
+                       "past_principals[].name", "past_principals[].from", "past_principals[].to"],
     "providers/*.yaml": [
-        "id", "name", "registration.status", "registration.kind", "registration.urn", "ofsted.judgement",
+        "id", "name", "registration.status", "registration.kind", "registration.urn", "registration.since",
+        "registration.history[].status", "registration.history[].kind", "registration.history[].urn",
+        "registration.history[].from", "registration.history[].to", "earlier_agreements[].signed_on",
+        "earlier_agreements[].expires_on", "safeguarding.earlier_assurances[].received_on",
+        "safeguarding.earlier_assurances[].checks[]", "ofsted.judgement",
         "ofsted.inspected_on", "sites[].id", "sites[].address", "sites[].postcode", "contact.role", "contact.email",
         "agreement.signed_on", "agreement.expires_on", "safeguarding.designated_lead.name",
         "safeguarding.designated_lead.trained_on", "safeguarding.written_assurance.received_on",
@@ -167,7 +174,7 @@ DOMAIN_FIELDS: dict[str, list[str]] = {
         "reason", "rationale", "provider", "site", "arranged_by", "decision.by", "decision.name", "decision.date",
         "notice.parents_on", "notice.local_authority_on", "objectives[]", "timetable[].day", "timetable[].start",
         "timetable[].end", "start_date", "planned_end_date", "review_every_weeks", "reviews[].date",
-        "reviews[].attendance_percent", "reviews[].progress", "reviews[].decision", "reintegration.plan",
+        "reviews[].attendance_percent", "reviews[].progress", "reviews[].decision", "next_review_on", "reintegration.plan",
         "reintegration.target_date", "medical_evidence.reference", "medical_evidence.received_on",
         "existing_provision", "attendance_code", "ceo_approval.name", "ceo_approval.date", "status", "ended.date",
         "ended.outcome"],

@@ -169,8 +169,8 @@ def append_a_review(root: Path) -> None:
 
 
 def end_a_placement_through_its_status(root: Path) -> None:
-    replace_in(root, ADDED_VALUE, "status: active", "status: withdrawn")
-    commit_snapshot(root, "Withdraw oakfield-2026-003", "2026-11-27", "Ben Sample")
+    replace_in(root, ADDED_VALUE, "status: active", "status: ended-early\nended:\n  date: 2026-11-27\n  outcome: other")
+    commit_snapshot(root, "End oakfield-2026-003 early", "2026-11-27", "Ben Sample")
 
 
 @pytest.mark.parametrize("change", [append_a_review, end_a_placement_through_its_status])

@@ -78,8 +78,9 @@ def test_the_report_is_not_a_gate_it_reports_errors_and_exits_0(run_cli: Run, re
     lines = output.read_text("utf-8").splitlines()
     assert (
         "| ✖ Error | oakfield-2026-001 | A behaviour placement must be directed by the Principal of Oakfield Academy "
-        "(Ms Robin Testwood) on or before the start date (2026-09-14). The record says principal 'Someone Else' on "
-        "2026-09-03: correct decision.by, decision.name or decision.date. [behaviour-directed-by-principal] | "
+        "in post on the day of the decision, on or before the start date (2026-09-14). The record says principal "
+        "'Someone Else' on 2026-09-03; on that day the Principal was Ms Robin Testwood. Correct decision.by, "
+        "decision.name or decision.date. [behaviour-directed-by-principal] | "
         f"`records/placements/oakfield/oakfield-2026-001.yaml:{line}:9` |") in lines
 
 

@@ -63,8 +63,8 @@ def test_explain_quotes_the_policy_and_shows_examples(run_cli) -> None:  # type:
     done = run_cli("explain", "behaviour-directed-by-principal", cwd=REPO_ROOT)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0] == ("behaviour-directed-by-principal: A behaviour placement is directed by the school's "
-                        "Principal, on or before its start")
+    assert lines[0] == ("behaviour-directed-by-principal: A behaviour placement is directed by the Principal in "
+                        "post on the decision date, on or before its start")
     assert "Clause:     behaviour.direction" in lines
     assert ('Policy:     "The Principals of the schools in CRST have the power to direct a pupil/student to an '
             'alternative provider to modify and improve their behaviour."') in lines

@@ -44,7 +44,9 @@ def coverage_command(pack_dir: Path | None) -> None:
     for row in table:
         if row.covered:
             schema = f" (and the schema: {', '.join(row.schema_fields)})" if row.schema_fields else ""
-            click.echo(f"{row.clause}: covered by {', '.join(row.rules)}{schema}")
+            in_force = {r.id: r.effective_text for r in checker.rules if r.effective_text}
+            names = [f"{name} (in force {in_force[name]})" if name in in_force else name for name in row.rules]
+            click.echo(f"{row.clause}: covered by {', '.join(names)}{schema}")
         elif row.not_checkable:
             click.echo(f"{row.clause}: not machine-checkable: {' '.join(row.not_checkable.split())}")
         else:

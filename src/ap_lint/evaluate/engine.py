@@ -8,6 +8,7 @@ locates only the files that have findings.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from dataclasses import dataclass
@@ -54,6 +55,10 @@ class Evaluator:
 
     def evaluate(self, register: Register, records: Iterable[Record] | None = None) -> list[Finding]:
         singles = {name: register.single(spec) for name, spec in self.pack.kinds.items() if spec.single}
+        # No cascades: a single record that failed its schema is unknown to other records' rules
+        for name, spec in self.pack.kinds.items():
+            if spec.single and any(not r.valid for r in register.by_kind.get(name, [])[:1]):
+                singles[name] = None
         findings: list[Finding] = []
         with bounded_memory():
             for record in records if records is not None else register.records:
@@ -110,16 +115,40 @@ class Evaluator:
         all_valid = True
         for relation in self.pack.relations.get(record.kind, []):
             value, members = register.related(record, relation)
+            if not all(member.valid for member in members):
+                all_valid = False
+                # No cascades: a related record that failed its schema is left out of a group, and a lookup
+                # of one gives null (rules that read it are skipped: see unknown_names).
+                if relation.field is None:
+                    value = None
+                else:
+                    value = [member.data for member in members if member.valid]
             variables[relation.name] = value
-            all_valid = all_valid and all(member.valid for member in members)
         return variables, all_valid
+
+    def unknown_names(self, register: Register, record: Record) -> set[str]:
+        """Variables of a record's context that stand for a record that failed its schema: a lookup whose
+        target is invalid, or a single record that is. Rules that read one are not evaluated on this record
+        (the schema finding already fails the run; the rule would only repeat it in another file)."""
+        unknown = {name for name, spec in self.pack.kinds.items()
+                   if spec.single and any(not r.valid for r in register.by_kind.get(name, [])[:1])}
+        for relation in self.pack.relations.get(record.kind, []):
+            if relation.field is None:
+                _, members = register.related(record, relation)
+                if any(not member.valid for member in members):
+                    unknown.add(relation.name)
+        return unknown
 
     def evaluate_record(self, register: Register, record: Record, singles: dict[str, Any]) -> list[Finding]:
         variables, related_valid = self.record_variables(register, record, singles)
+        unknown = set() if related_valid and not self._invalid_singles(register) else self.unknown_names(
+            register, record)
         findings: list[Finding] = []
         scans_may_match = self._scans_may_match(record)
         for rule in self.screens[record.kind].suspects(self.compiler.environment(record.kind).activation(variables)):
             if rule.scan is not None and not scans_may_match:
+                continue
+            if unknown and rule.scan is None and not unknown.isdisjoint(rule.reads):
                 continue
             try:
                 findings.extend(self._apply(rule, record, variables))
@@ -130,6 +159,10 @@ class Evaluator:
                                           "Check the fields it reads, or report the rule to its owners.",
                         rule_id=RULE_ERROR))
         return findings
+
+    def _invalid_singles(self, register: Register) -> bool:
+        return any(spec.single and any(not r.valid for r in register.by_kind.get(name, [])[:1])
+                   for name, spec in self.pack.kinds.items())
 
     def _apply(self, rule: Rule, record: Record, variables: dict[str, Any]) -> Iterator[Finding]:
         environment_plain = None
@@ -158,7 +191,10 @@ class Evaluator:
         return self.compiler.environment(rule.kind, mode).activation(variables)
 
     def _failed(self, rule: Rule, record: Record, activation: Any) -> Finding:
-        return self._finding(rule, record, self._path(rule.at, activation), self._render(rule.message, activation))
+        finding = self._finding(rule, record, self._path(rule.at, activation), self._render(rule.message, activation))
+        if rule.warning_when is not None and rule.severity == "error" and rule.warning_when.holds(activation):
+            finding = dataclasses.replace(finding, severity="warning")
+        return finding
 
     def _scans_may_match(self, record: Record) -> bool:
         """False when no text value of the record matches any scan of its kind: one search rules them all out.

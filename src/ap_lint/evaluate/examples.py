@@ -11,6 +11,7 @@ new git repository in a temporary folder and checks that repository.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import fnmatch
 import shutil
 import tempfile
@@ -99,6 +100,7 @@ class ExampleRunner:
         self.base: dict[str, Any] = {}
         # Documents with front matter (the policy) are never edited by examples: load them once.
         self.documents = self.checker.load([s for s in self.sources.values() if s.front_matter])
+        self.document_files = {document.file for document in self.documents}
         for key, source in self.sources.items():
             if source.front_matter:
                 continue
@@ -121,6 +123,8 @@ class ExampleRunner:
     def register_for(self, example: dict[str, Any]) -> dict[str, Any]:
         data = copy.deepcopy(self.base)
         for key, change in (example.get("edit") or {}).items():
+            if key in self.document_files:
+                continue  # a document (the policy) is edited in run_one
             if key not in data:
                 raise PolicyPackError(f"example '{example['name']}' edits {key}, which the examples register "
                                       "does not have")
@@ -137,7 +141,7 @@ class ExampleRunner:
         subject = example.get("subject") or next(iter({**(example.get("edit") or {}),
                                                        **(example.get("create") or {})}), None)
         texts: dict[str, str] = {}
-        records: list[Record] = list(self.documents)
+        records: list[Record] = [self._edited_document(document, example, texts) for document in self.documents]
         for key, record_data in data.items():
             display = f"{RECORDS_DIR}/{key}.yaml"
             kind = self.sources[key].kind if key in self.sources else self._kind_of(display)
@@ -152,6 +156,16 @@ class ExampleRunner:
         if subject and subject.endswith(".md"):
             subject_file = subject
         return self.judge(rule, index, example, findings, subject_file)
+
+    def _edited_document(self, document: Record, example: dict[str, Any], texts: dict[str, str]) -> Record:
+        """A document (front matter) as the example edits it: its front matter changed, the rest kept."""
+        change = (example.get("edit") or {}).get(document.file)
+        if change is None or document.data is None:
+            return document
+        data = copy.deepcopy(document.data)
+        apply_edit(data, change)
+        texts[document.file] = "---\n" + yaml.safe_dump(data, sort_keys=False, allow_unicode=True) + "---\n"
+        return dataclasses.replace(document, data=data)
 
     def _today(self, example: dict[str, Any]) -> str:
         return example.get("today") or self.checker.pack.examples_today or "2026-01-01"
@@ -219,6 +233,12 @@ class ExampleRunner:
                                   "expected a finding, got none" + (f" (other errors: {', '.join(other)})"
                                                                     if other else ""))
         wanted_at = example.get("at")
+        wanted_severity = example.get("severity")
+        if wanted_severity is not None:
+            mine = tuple(f for f in mine if f.severity == wanted_severity)
+            if not mine:
+                return ExampleOutcome(rule, index, name, expect, False,
+                                      f"expected a finding of severity {wanted_severity}, got none of it")
         for finding in mine:
             if finding.clause != rule.clause:
                 return ExampleOutcome(rule, index, name, expect, False,

@@ -7,7 +7,6 @@ a typo in a variable name is a broken rule file (exit 2), not a silent pass.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
@@ -22,6 +21,7 @@ from ap_lint.evaluate.functions import FUNCTIONS
 _TYPES = {
     "int": cel.Type.INT, "string": cel.Type.STRING, "double": cel.Type.DOUBLE, "bool": cel.Type.BOOL,
     "list": cel.Type.List(cel.Type.DYN), "dyn": cel.Type.DYN,
+    "map": cel.Type.Map(cel.Type.STRING, cel.Type.DYN), "null": cel.Type.NULL,
 }
 
 
@@ -33,12 +33,22 @@ class EvaluationError(Exception):
     """A CEL expression that failed on a particular record (missing field, bad type)."""
 
 
+def _signatures(params: list[str]) -> list[list[str]]:
+    """A parameter type ``map?`` (a map, or null) expands into one overload for each."""
+    signatures: list[list[str]] = [[]]
+    for param in params:
+        choices = ["map", "null"] if param == "map?" else [param]
+        signatures = [[*signature, choice] for signature in signatures for choice in choices]
+    return signatures
+
+
 def _function_declarations() -> list[Any]:
     declarations = []
     for name, (impl, returns, params) in FUNCTIONS.items():
-        overload_id = f"{name}_" + "_".join(params)
-        declarations.append(cel.FunctionDecl(name, [cel.Overload(
-            overload_id, _TYPES[returns], [_TYPES[p] for p in params], impl=_safe(impl))]))
+        overloads = [cel.Overload(f"{name}_" + "_".join(signature), _TYPES[returns],
+                                  [_TYPES[p] for p in signature], impl=_safe(impl))
+                     for signature in _signatures(params)]
+        declarations.append(cel.FunctionDecl(name, overloads))
     return declarations
 
 
@@ -110,7 +120,52 @@ class Program:
         return result
 
 
-_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]+)\}")
+def _placeholders(text: str) -> list[tuple[str, bool]]:
+    """Split template text into literal parts (False) and CEL placeholders (True).
+
+    ``{{`` and ``}}`` outside a placeholder are literal braces. A placeholder runs to the ``}`` that
+    balances its ``{``, so it may hold CEL map literals (``{'a': 1}``); braces inside quotes do not count.
+    """
+    parts: list[tuple[str, bool]] = []
+    literal: list[str] = []
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char in "{}" and text[index:index + 2] == char * 2:
+            literal.append(char)
+            index += 2
+            continue
+        if char != "{":
+            literal.append(char)
+            index += 1
+            continue
+        depth, end, quote = 0, index, ""
+        while end < len(text):
+            current = text[end]
+            if quote:
+                if current == "\\":
+                    end += 1
+                elif current == quote:
+                    quote = ""
+            elif current in "'\"":
+                quote = current
+            elif current == "{":
+                depth += 1
+            elif current == "}":
+                depth -= 1
+                if depth == 0:
+                    break
+            end += 1
+        if depth != 0:
+            raise ExpressionError(f"a '{{' at character {index + 1} of the text is never closed")
+        if literal:
+            parts.append(("".join(literal), False))
+            literal = []
+        parts.append((text[index + 1:end], True))
+        index = end + 1
+    if literal:
+        parts.append(("".join(literal), False))
+    return parts
 
 
 @dataclass(frozen=True)
@@ -122,16 +177,8 @@ class Template:
     @classmethod
     def compile(cls, text: str, environment: Environment) -> "Template":
         parts: list[str | Program] = []
-        position = 0
-        for match in _PLACEHOLDER.finditer(text):
-            parts.append(text[position:match.start()])
-            token = match.group(0)
-            if token in ("{{", "}}"):
-                parts.append(token[0])
-            else:
-                parts.append(environment.compile(match.group(1).strip()))
-            position = match.end()
-        parts.append(text[position:])
+        for part, is_placeholder in _placeholders(text):
+            parts.append(environment.compile(part.strip()) if is_placeholder else part)
         return cls(tuple(p for p in parts if p != ""))
 
     def render(self, activation: Any) -> str:

@@ -90,6 +90,100 @@ def word_count(text: str) -> int:
     return len(text.split())
 
 
+def _period(entry: Any, start_key: str, end_key: str) -> tuple[str, str] | None:
+    if not isinstance(entry, dict) or not isinstance(entry.get(start_key), str) or not isinstance(entry.get(end_key), str):
+        return None
+    return entry[start_key], entry[end_key]
+
+
+def current_from(current: Any, history: list[Any]) -> str:
+    """The first day the current entry of a dated history is in force ('' when always).
+
+    The current entry's ``since`` when it has one; otherwise the day after the latest ``to`` of the
+    earlier entries (``{from, to}``, both days included); '' (in force always) when there are none.
+    """
+    if isinstance(current, dict) and isinstance(current.get("since"), str):
+        return str(current["since"])
+    ends = [p[1] for p in (_period(h, "from", "to") for h in history or []) if p is not None]
+    return add_days(max(ends), 1) if ends else ""
+
+
+def in_force(current: Any, history: list[Any], day: str) -> Any:
+    """The entry in force on ``day``: an earlier entry whose ``{from, to}`` holds it (both days included),
+    or the current entry from its first day (see ``current_from``); null when no period covers the day.
+
+    For example ``in_force(holder, past_holders, '2026-09-03')`` is whoever held the post that day.
+    """
+    for entry in history or []:
+        period = _period(entry, "from", "to")
+        if period is not None and period[0] <= day <= period[1]:
+            return entry
+    if isinstance(current, dict) and day >= current_from(current, history):
+        return current
+    return None
+
+
+def period_overlaps(current: Any, history: list[Any]) -> list[str]:
+    """What is wrong with a dated history, in words: an earlier entry that ends before it starts, two
+    earlier entries whose ``{from, to}`` periods share a day, or a current entry whose ``since`` is not
+    after every earlier ``to``. Empty when the periods are in order and do not overlap."""
+    problems: list[str] = []
+    periods = [p for p in (_period(h, "from", "to") for h in history or []) if p is not None]
+    for start, end in periods:
+        if end < start:
+            problems.append(f"the period from {start} to {end} ends before it starts")
+    ordered = sorted(periods)
+    for (start_a, end_a), (start_b, end_b) in zip(ordered, ordered[1:]):
+        if start_b <= end_a:
+            problems.append(f"the period from {start_a} to {end_a} overlaps the period from {start_b} to {end_b}")
+    if isinstance(current, dict) and isinstance(current.get("since"), str):
+        later = [p for p in periods if p[1] >= current["since"]]
+        for start, end in later:
+            problems.append(f"the current one, since {current['since']}, overlaps the period from {start} to {end}")
+    return problems
+
+
+def covered_until(entries: list[Any], start_key: str, end_key: str, day: str) -> str:
+    """The last day of the unbroken run of dated entries that covers ``day``.
+
+    Each entry runs from its ``start_key`` date to its ``end_key`` date (both included; no end: open-ended,
+    '9999-12-31'); entries that overlap or follow on the next day join up. Entries that are null or have no
+    start are left out. '' when no entry covers ``day``. For example, with entries running 2025-01-01 to
+    2025-12-31 and 2026-01-01 to 2026-06-30, the run covering 2025-03-01 lasts until 2026-06-30.
+    """
+    ranges = sorted(
+        (str(entry[start_key]), str(entry.get(end_key) or "9999-12-31"))
+        for entry in entries or [] if isinstance(entry, dict) and isinstance(entry.get(start_key), str))
+    reach = ""
+    for start, end in ranges:
+        if reach == "":
+            if start <= day <= end:
+                reach = end
+        elif start <= add_days(reach, 1) and end > reach:
+            reach = end
+    return reach
+
+
+def max_groups_above(intervals: list[Any], threshold: float) -> int:
+    """On the busiest day, how many groups have a summed weight above ``threshold``.
+
+    Each interval is ``{start, end, group, weight}`` (dates included at both ends): on each day, the
+    weights of the intervals covering it are summed per group, and the groups whose sum is more than
+    ``threshold`` are counted. For example two concurrent 12-hour ranges of one group count once
+    above 18.
+    """
+    parsed = [(i["start"], i["end"], str(i["group"]), float(i["weight"])) for i in intervals or []]
+    days = sorted({start for start, _, _, _ in parsed})
+    best = 0
+    for day in days:
+        sums: dict[str, float] = {}
+        for start, end, group, weight in parsed:
+            if start <= day <= end:
+                sums[group] = sums.get(group, 0.0) + weight
+        best = max(best, sum(1 for total in sums.values() if total > threshold))
+    return best
+
+
 FUNCTIONS: dict[str, tuple[Callable[..., Any], str, list[str]]] = {
     # name: (implementation, return type, parameter types)
     "days_between": (days_between, "int", ["string", "string"]),
@@ -99,4 +193,9 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], str, list[str]]] = {
     "weekly_hours": (weekly_hours, "double", ["list"]),
     "max_concurrent": (max_concurrent, "int", ["list"]),
     "word_count": (word_count, "int", ["string"]),
+    "in_force": (in_force, "dyn", ["map?", "list", "string"]),
+    "current_from": (current_from, "string", ["map?", "list"]),
+    "period_overlaps": (period_overlaps, "list", ["map?", "list"]),
+    "covered_until": (covered_until, "string", ["list", "string", "string", "string"]),
+    "max_groups_above": (max_groups_above, "int", ["list", "double"]),
 }

@@ -85,6 +85,47 @@ class Rule:
     at: Template | None = None
     message: Template | None = None
     examples: list[dict[str, Any]] = field(default_factory=list)
+    warning_when: Program | None = None
+    #: the names of the context's variables that the rule's expressions mention
+    reads: frozenset[str] = frozenset()
+    #: the CEL condition for the rule to apply: its `effective` dates and its `when`, joined
+    when_source: str | None = None
+
+    @property
+    def effective_text(self) -> str | None:
+        """The dates the rule applies between, in words, or None when it always applies."""
+        return effective_text(self.document.get("effective"))
+
+
+def effective_text(effective: dict[str, Any] | None) -> str | None:
+    """``{from, until, date}`` in words: "from 2024-03-20, judged by record.decision.date"."""
+    if not effective:
+        return None
+    parts = []
+    if "from" in effective:
+        parts.append(f"from {effective['from']}")
+    if "until" in effective:
+        parts.append(f"until {effective['until']}")
+    parts.append(f"judged by {effective.get('date', 'today')}")
+    return ", ".join(parts)
+
+
+def when_source(document: dict[str, Any]) -> str | None:
+    """The rule's `when` joined with the condition its `effective` dates make (None: always applies)."""
+    parts = []
+    effective = document.get("effective") or {}
+    if effective:
+        date = f"({effective.get('date', 'today')})"
+        if "from" in effective:
+            parts.append(f"{date} >= '{effective['from']}'")
+        if "until" in effective:
+            parts.append(f"{date} <= '{effective['until']}'")
+    if "when" in document:
+        parts.append(f"({document['when']})")
+    return " && ".join(parts) if parts else None
+
+
+_IDENTIFIER = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
 
 
 def _skip_pattern(text: str) -> re.Pattern[str]:
@@ -168,8 +209,8 @@ class RuleCompiler:
             check = f"({document['assert']})"
             if "for_each" in document:
                 check = f"({document['for_each']}).all(item, {check})"
-            if "when" in document:
-                check = f"(!({document['when']}) || {check})"
+            if rule.when_source is not None:
+                check = f"(!({rule.when_source}) || {check})"
             parts.append(check)
             screened.append(rule)
         program = None
@@ -215,13 +256,15 @@ class RuleCompiler:
         environment = self.environment(kind, mode)
         plain = self.environment(kind, "plain")
 
-        def program(key: str, env: Environment) -> Program | None:
-            if key not in document:
+        def program(key: str, env: Environment, source: str | None = None) -> Program | None:
+            if source is None and key not in document:
                 return None
             try:
-                return env.compile(document[key])
+                return env.compile(source if source is not None else document[key])
             except ExpressionError as error:
                 raise fail(f"{key}: {error}", (key,)) from None
+
+        condition = when_source(document)
 
         def template(key: str) -> Template | None:
             if key not in document:
@@ -256,7 +299,12 @@ class RuleCompiler:
             category=document.get("category", "policy" if clause else "integrity"),
             severity=document["severity"], waivable=document.get("waivable", True), kind=kind,
             message_text=document["message"], why=document["why"], source=source, document=document,
-            when=program("when", plain), for_each=program("for_each", plain),
+            when=program("effective" if "effective" in document else "when", plain, condition),
+            for_each=program("for_each", plain),
             assertion=program("assert", environment), scan=scan, history=history,
             at=template("at"), message=template("message"), examples=document.get("examples", []),
+            warning_when=program("warning_when", environment), when_source=condition,
+            reads=frozenset(_IDENTIFIER.findall(" ".join(
+                str(document.get(key, "")) for key in ("when", "for_each", "assert", "warning_when", "at", "message")
+            ) + " " + str((document.get("effective") or {}).get("date", "")))) & set(environment.variables),
         )

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ap_lint.pack import Pack
+from ap_lint.evaluate.functions import FUNCTIONS
 from ap_lint.evaluate.rules import Rule
 
 #: Checks the engine makes itself, whatever the pack: reading files and structure.
@@ -46,6 +47,9 @@ BUILTIN_RULES: dict[str, tuple[str, str]] = {
     "file-misplaced": ("Files live where their kind lives", "A record in the wrong folder is never checked."),
     "record-missing": ("Required records exist", "Rules need the records they refer to."),
     "rule-error": ("Rules can be evaluated", "A rule that fails on a record is a bug in the rule or the record."),
+    "waiver-unused": ("A waiver matches a finding (a warning)",
+                      "A waiver in force whose rule finds nothing on its record is a stale exception: delete it, or "
+                      "correct its rule or record id."),
 }
 
 
@@ -115,6 +119,8 @@ def explain(pack: Pack, rules: list[Rule], rule_id: str) -> str | None:
     lines.append(f"Severity:   {rule.severity}" + ("" if rule.waivable else " (cannot be waived)"))
     lines.append(f"Applies to: {rule.kind} records" + (f" when {rule.document['when']}" if "when" in rule.document
                                                          else ""))
+    if rule.effective_text:
+        lines.append(f"In force:   {rule.effective_text}")
     if rule.clause:
         clause = pack.clauses.get(rule.clause)
         lines.append(f"Clause:     {rule.clause}")
@@ -128,6 +134,8 @@ def explain(pack: Pack, rules: list[Rule], rule_id: str) -> str | None:
         if "for_each" in rule.document:
             lines.append(_indent(f"for each item of {rule.document['for_each']}:"))
         lines.append(_indent(rule.document["assert"].strip()))
+        if "warning_when" in rule.document:
+            lines.append(_indent(f"(a failure is a warning, not an error, when {rule.document['warning_when'].strip()})"))
     elif rule.scan is not None:
         lines.append(_indent(f"no text value matches {rule.document['scan']['pattern']}"
                              + (" with a valid check character" if rule.scan.check else "")))
@@ -167,12 +175,17 @@ def rules_markdown(pack: Pack, rules: list[Rule]) -> str:
             out += [f"### {rule.id}", "", f"**{rule.title}** — {rule.severity}"
                     + ("" if rule.waivable else ", cannot be waived") + f", on {rule.kind} records.", ""]
             out += [rule.why.strip(), ""]
+            if rule.effective_text:
+                out += [f"In force: {rule.effective_text}.", ""]
             if "when" in rule.document:
                 out += ["Applies when:", "", "```cel", rule.document["when"].strip(), "```", ""]
             if "assert" in rule.document:
                 if "for_each" in rule.document:
                     out += ["For each of:", "", "```cel", rule.document["for_each"].strip(), "```", ""]
                 out += ["Must hold:", "", "```cel", rule.document["assert"].strip(), "```", ""]
+                if "warning_when" in rule.document:
+                    out += ["A failure is a warning, not an error, when:", "", "```cel",
+                            rule.document["warning_when"].strip(), "```", ""]
             elif "scan" in rule.document:
                 out += ["Looks in every text value for:", "", "```", rule.document["scan"]["pattern"], "```", ""]
             elif "history" in rule.document:
@@ -184,6 +197,13 @@ def rules_markdown(pack: Pack, rules: list[Rule]) -> str:
     out += ["## Checks made by the engine itself", "", "| id | what | why |", "|---|---|---|"]
     for rule_id, (title, why) in BUILTIN_RULES.items():
         out.append(f"| `{rule_id}` | {title} | {why} |")
+    out += ["", "## Helper functions", "", "Functions rules may call in CEL, besides CEL's own (with the strings, "
+            "math, optional and bindings extensions). Dates are `YYYY-MM-DD` text.", "",
+            "| function | returns | what it gives |", "|---|---|---|"]
+    for name, (impl, returns, params) in FUNCTIONS.items():
+        doc = " ".join((impl.__doc__ or "").strip().split("\n\n")[0].split())
+        shown = ", ".join("map or null" if p == "map?" else p for p in params)
+        out.append(f"| `{name}({shown})` | {returns} | {doc.replace('|', '/')} |")
     out += ["", "## Settings", "", "| setting | value | meaning |", "|---|---|---|"]
     for name, entry in pack.setting_docs.items():
         out.append(f"| `{name}` | `{entry['value']}` | {entry['description']} |")
