@@ -196,7 +196,8 @@ def record_from_bytes(source: SourceFile, raw: bytes, max_bytes: int) -> Record:
         problems = [Finding(p.file, p.line + offset, p.column, p.rule, p.severity, p.message) for p in problems]
     data = loaded.data
     return Record(source.kind, source.path.stem, source.display, data, digest, offset,
-                  valid=data is not None and not problems, problems=problems)
+                  valid=data is not None and all(p.severity != "error" for p in problems),
+                  problems=problems)
 
 
 def _front_matter(raw: bytes) -> tuple[bytes, int]:
