@@ -120,6 +120,8 @@ class Checker:
         return [record if record is not None else next(fresh) for record in cached]
 
     def validate(self, record: Record) -> None:
+        if record.problems:
+            record.problems = [self.validator.explain_loaded(record.kind, p) for p in record.problems]
         if record.data is None:
             return
         kind = self.pack.kinds[record.kind]

@@ -12,6 +12,9 @@ rule to cite) when it has a field the schema does not know.
 from __future__ import annotations
 
 import dataclasses
+import datetime
+import difflib
+import re
 from typing import Any, Iterator
 
 import jsonschema
@@ -52,6 +55,43 @@ class SchemaValidator:
         unique = {(f.path, f.message): f for f in found}
         return _capped(sorted(unique.values(), key=lambda f: (f.path, f.message)))
 
+    def subschema_at(self, kind: str, path: JsonPath) -> dict[str, Any]:
+        """The schema of the value at ``path`` in a record of ``kind`` (properties and items, $refs followed);
+        {} where the schema does not say."""
+        schema = self.schemas.get(kind, {})
+        node: Any = _resolve(schema, schema)
+        for part in path:
+            if not isinstance(node, dict):
+                return {}
+            if isinstance(part, int):
+                node = node.get("items", {})
+            else:
+                node = node.get("properties", {}).get(part, {})
+            node = _resolve(schema, node)
+        return node if isinstance(node, dict) else {}
+
+    def explain_loaded(self, kind: str, problem: Finding) -> Finding:
+        """A loader problem, said again with what the schema knows about its value (the choices it allows)."""
+        if problem.rule != "yaml-boolean-word" or not problem.path or not isinstance(problem.path[-1], str):
+            return problem
+        wanted = self.subschema_at(kind, problem.path)
+        choices = wanted.get("enum")
+        word = problem.message.split("'")[1] if problem.message.count("'") >= 2 else ""
+        if isinstance(choices, list) and choices and all(isinstance(c, str) for c in choices):
+            field = problem.path[-1]
+            options = ", ".join(choices)
+            return dataclasses.replace(problem, message=(
+                f"'{word}' is read by YAML as true or false, not as a word, and '{field}' must be one of: "
+                f"{options}. Write one of these instead."))
+        if wanted.get("type") == "boolean":
+            return dataclasses.replace(problem, message=(
+                f"'{word}' is read by YAML 1.1 as a yes/no value but other tools read it as text: "
+                f"write true or false."))
+        if wanted.get("type") == "string":
+            return dataclasses.replace(problem, message=(
+                f"'{word}' is read by YAML as true or false, not as text. Put it in quotes: '{word}'."))
+        return problem
+
     def _fast_findings(self, kind: str, schema: dict[str, Any], file: str, record_id: str,
                        data: Any) -> Iterator[Finding]:
         for error in self._fast[kind].iter_errors(data):
@@ -80,16 +120,19 @@ class SchemaValidator:
             for key in error.instance:
                 if key in known:
                     continue
+                close = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.6)
+                suggestion = f" Did you mean '{close[0]}'?" if close else ""
                 text = unknown_spec.get("message") or (
-                    f"'{key}' is not a field here{_where(path)}. Check its spelling against the schema, "
-                    "or remove it.")
+                    f"'{key}' is not a field here{_where(path)}: check its spelling against the schema, "
+                    "or remove it.{suggestion}")
+                text = text.replace("{suggestion}", suggestion) if "{suggestion}" in text else text + suggestion
                 # a rule named by x-unknown-field (such as a privacy rule) cites its own clause, if any
                 cites = unknown_spec.get("clause") if "rule" in unknown_spec else clause
                 yield finding(text.replace("{field}", str(key)), path + (key,), unknown_spec.get("rule", rule), cites)
             return
         custom = annotations.get("x-message")
         if custom:
-            yield finding(custom)
+            yield finding(custom + _date_fix(keyword, error.instance))
             return
         if keyword == "required":
             properties = subschema.get("properties", {})
@@ -102,7 +145,38 @@ class SchemaValidator:
                     yield finding(f"'{name}'{about} is missing{_where(path)}: add it.", path + (name,),
                                   cites=missing.get("x-clause", clause))
             return
-        yield finding(_message(str(keyword), error, annotations.get("title"), path))
+        yield finding(_message(str(keyword), error, annotations.get("title"), path) + _date_fix(keyword, error.instance))
+
+
+_DAY_MONTH_YEAR = re.compile(r"^\s*([0-9]{1,2})[/.\-]([0-9]{1,2})[/.\-]([0-9]{4})\s*$")
+
+
+def _date_fix(keyword: Any, value: Any) -> str:
+    """For a date written day/month/year (14/09/2026), the same date as YYYY-MM-DD, read the UK way."""
+    match = _DAY_MONTH_YEAR.match(value) if isinstance(value, str) and keyword in ("format", "pattern") else None
+    if match is None:
+        return ""
+    day, month, year = (int(part) for part in match.groups())
+    try:
+        date = datetime.date(year, month, day)
+    except ValueError:
+        return (f" Read the UK way (day/month/year), {value.strip()} is not a real date: check the day and month "
+                "and write it as YYYY-MM-DD.")
+    return (f" Read the UK way (day/month/year), {value.strip()} is {date.day} {date:%B %Y}: "
+            f"write {date.isoformat()}.")
+
+
+def _resolve(schema: dict[str, Any], node: Any) -> Any:
+    """``node`` with a local ``$ref`` (#/$defs/name) followed, its own keywords kept over the target's."""
+    seen = 0
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/") \
+            and seen < 16:
+        target: Any = schema
+        for step in node["$ref"][2:].split("/"):
+            target = target.get(step, {}) if isinstance(target, dict) else {}
+        node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+        seen += 1
+    return node
 
 
 #: Findings of one rule listed one by one in a record; the rest are counted in one more finding, so a
