@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from ap_lint.checker import Checker, CheckOptions, CheckResult
 from ap_lint.errors import RegisterNotFound
-from ap_lint.git.scope import change_for, scope_to_change
+from ap_lint.git.scope import change_for, newer_files, scope_to_change
 from ap_lint.load.register import RECORDS_DIR
 
 #: "today" is the date where the register's organisation is, unless a caller names it
@@ -48,11 +48,12 @@ def check(root: str | os.PathLike[str], *, today: str | None = None, pack: str |
     if today is None:
         today = today_in_time_zone()
     pack_dir = Path(pack) if pack is not None else None
+    change = change_for(register_root, since=since, staged=staged, files=list(files))
     options = CheckOptions(root=register_root, today=today, pack_dir=pack_dir, since=since, jobs=jobs,
-                           cache_dir=Path(cache_dir) if cache_dir is not None else None)
+                           cache_dir=Path(cache_dir) if cache_dir is not None else None,
+                           newer=newer_files(register_root, change))
     checker = Checker.for_root(register_root, pack_dir)
     result = checker.check(options)
-    change = change_for(register_root, since=since, staged=staged, files=list(files))
     if change is not None:
         result, not_shown = scope_to_change(checker, options, result, change)
         result.scope, result.not_shown = change.files, not_shown

@@ -37,6 +37,7 @@ class CheckOptions:
     max_file_bytes: int = MAX_FILE_BYTES
     jobs: int = field(default_factory=default_jobs)
     cache_dir: Path | None = None
+    newer: frozenset[str] = frozenset()  # files added by the change checked, or not yet committed
 
 
 @dataclass
@@ -137,6 +138,8 @@ class Checker:
         cache = (CheckCache.open(options.cache_dir, self.pack.digest, options.max_file_bytes)
                  if options.cache_dir is not None else None)
         records = self.load(sources, options.max_file_bytes, options.jobs, cache)
+        for record in records:
+            record.newer = record.file in options.newer
         # Only files with findings are read again (to locate them): keep their paths as text, not Path objects.
         paths = {s.display: str(s.path) for s in sources}
         del sources

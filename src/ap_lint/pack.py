@@ -55,6 +55,7 @@ class Relation:
     target: str
     by: tuple[str | int, ...]
     field: tuple[str | int, ...] | None = None  # set for groups
+    earlier: bool = False  # a group of only the records that came first (older in git, else earlier by path)
 
     @property
     def is_group(self) -> bool:
@@ -254,6 +255,7 @@ def load_pack(root: Path) -> Pack:
             relations.setdefault(kind_name, []).append(Relation(
                 name=rel_name, target=target, by=parse_path(spec["by"]),
                 field=parse_path(spec["field"]) if "group" in spec else None,
+                earlier=bool(spec.get("earlier", False)),
             ))
 
     clauses: dict[str, Clause] = {}
