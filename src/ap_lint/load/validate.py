@@ -123,7 +123,7 @@ class SchemaValidator:
                 close = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.6)
                 suggestion = f" Did you mean '{close[0]}'?" if close else ""
                 text = unknown_spec.get("message") or (
-                    f"'{key}' is not a field here{_where(path)}: check its spelling against the schema, "
+                    f"'{key}' is not a field here{_where(path)}. Check its spelling against the schema, "
                     "or remove it.{suggestion}")
                 text = text.replace("{suggestion}", suggestion) if "{suggestion}" in text else text + suggestion
                 # a rule named by x-unknown-field (such as a privacy rule) cites its own clause, if any
