@@ -45,6 +45,8 @@ class KindSpec:
     default: dict[str, Any] | None = None
     id_field: str = "id"
     title: str = ""
+    new_id: str | None = None  # how `ap-lint new` names a record: {folder}, {year}, {number}
+    folder_field: str | None = None  # the field whose value names the record's folder
 
 
 @dataclass(frozen=True)
@@ -225,6 +227,7 @@ def load_pack(root: Path) -> Pack:
             from_pack=spec.get("from") == "pack", front_matter=spec.get("format") == "front-matter",
             single=spec.get("single", False), required=spec.get("required", True),
             default=spec.get("default"), id_field=spec.get("id_field", "id"), title=spec.get("title", name),
+            new_id=(spec.get("new") or {}).get("id"), folder_field=(spec.get("new") or {}).get("folder"),
         )
         kinds[name] = kind
         if kind.schema:
