@@ -55,6 +55,8 @@ class Finding:
     path: JsonPath = field(default=())
     waived_by: str | None = None
     record: str | None = None
+    #: locate the finding at its field's name rather than its value (a field that should not be there)
+    at_key: bool = field(default=False, compare=False)
 
     @property
     def path_text(self) -> str:

@@ -126,7 +126,7 @@ def test_json_reports_the_same_finding(run_cli: Run, register_copy: Path) -> Non
     assert done.returncode == 1
     errors = [f for f in document["findings"] if f["severity"] == "error" and not f.get("waived_by")]
     assert [(f["rule"], f["file"], f["line"], f["column"], f["path"], f["clause"]) for f in errors] == [
-        ("yaml-sexagesimal", PLACEMENT, 25, 10, "", None)]
+        ("yaml-sexagesimal", PLACEMENT, 25, 10, "timetable[0].end", None)]
     assert (document["summary"]["errors"], document["summary"]["records"], document["summary"]["passed"]) == (
         1, 19, False)
 

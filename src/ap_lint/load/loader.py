@@ -591,9 +591,7 @@ def locate(root: yaml.Node | None, path: JsonPath, *, key: bool = False) -> tupl
             break
         key_node, node = child
         last = index == len(path) - 1
-        # a block value (a list or mapping on the lines below its key) is found at its key's line
-        below = key_node is not None and node.start_mark.line > key_node.start_mark.line
-        mark = key_node.start_mark if last and key_node is not None and (key or below) else node.start_mark
+        mark = key_node.start_mark if key and last and key_node is not None else node.start_mark
     return mark.line + 1, mark.column + 1
 
 

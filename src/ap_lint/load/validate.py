@@ -108,9 +108,10 @@ class SchemaValidator:
         path: JsonPath = tuple(error.absolute_path)
         rule = annotations.get("x-rule", SCHEMA_RULE)
 
-        def finding(message: str, at: JsonPath = path, rule_id: str = rule, cites: str | None = clause) -> Finding:
+        def finding(message: str, at: JsonPath = path, rule_id: str = rule, cites: str | None = clause,
+                    at_key: bool = False) -> Finding:
             return Finding(file=file, line=0, column=0, rule=rule_id, severity="error", message=message,
-                           clause=cites, path=at, record=record_id)
+                           clause=cites, path=at, record=record_id, at_key=at_key)
 
         keyword = error.validator
         subschema: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
@@ -128,7 +129,8 @@ class SchemaValidator:
                 text = text.replace("{suggestion}", suggestion) if "{suggestion}" in text else text + suggestion
                 # a rule named by x-unknown-field (such as a privacy rule) cites its own clause, if any
                 cites = unknown_spec.get("clause") if "rule" in unknown_spec else clause
-                yield finding(text.replace("{field}", str(key)), path + (key,), unknown_spec.get("rule", rule), cites)
+                yield finding(text.replace("{field}", str(key)), path + (key,), unknown_spec.get("rule", rule), cites,
+                              at_key=True)
             return
         custom = annotations.get("x-message")
         if custom:
