@@ -40,7 +40,7 @@ def test_init_copies_the_pack_and_fails_until_the_placeholders_are_filled(run_cl
     assert settings["yaml.schemas"]["./schemas/placement.schema.json"] == ["records/placements/**/*.yaml"]
     assert all((target / schema).is_file() for schema in settings["yaml.schemas"])
     workflow = (target / ".github" / "workflows" / "ap-lint.yml").read_text("utf-8")
-    assert "{{" not in workflow and "pip install --quiet \"ap-lint" in workflow
+    assert "{{AP_LINT_SOURCE}}" not in workflow and "pip install --quiet \"ap-lint" in workflow
     assert (target / ".github" / "dependabot.yml").is_file()
     hook = yaml.safe_load((target / ".pre-commit-config.yaml").read_text("utf-8"))["repos"][0]
     assert hook["repo"] == "local" and hook["hooks"][0]["language"] == "python"
