@@ -194,18 +194,36 @@ def load_pack_yaml(root: Path, relative: Path, schema_name: str, digest: Any, fi
 
 
 def parse_clauses(text: str) -> dict[str, str]:
-    """Clause id -> the sentence(s) it marks, from a policy document with {#id} markers."""
+    """Clause id -> the sentence(s) it marks, from a policy document with {#id} markers.
+
+    A marker after a sentence marks that sentence (and the sentences before it in its paragraph or list
+    item, back to the previous such marker). A marker inside a sentence marks the whole sentence, other
+    markers taken out, so a clause is never shown as a fragment.
+    """
     body = text.split("\n---", 2)[-1] if text.startswith("---") else text
-    clauses: dict[str, str] = {}
+    clean = ""
+    marks: list[tuple[str, int]] = []
     start = 0
     for match in _CLAUSE.finditer(body):
-        chunk = body[start:match.start()]
-        paragraph = re.split(r"\n\s*\n|\n\s*- |\{#[^}]*\}", chunk)[-1]
-        sentence = " ".join(paragraph.replace("#", " ").split()).strip(" -,;")
-        if not sentence:
-            sentence = " ".join(chunk.split())[-200:]
-        clauses[match.group(1)] = sentence
+        clean += body[start:match.start()]
+        marks.append((match.group(1), len(clean)))
         start = match.end()
+    clean += body[start:]
+    boundaries = [0] + [m.end() for m in re.finditer(r"\n\s*\n|\n\s*- |\A\s*- ", clean)] + [len(clean)]
+    sentence_ends: list[int] = []  # markers that close a sentence: the next clause starts after them
+    clauses: dict[str, str] = {}
+    for clause_id, at in marks:
+        before = clean[:at].rstrip()
+        begin = max([b for b in boundaries if b <= len(before)] + [e for e in sentence_ends if e <= at])
+        if before.endswith((".", ":")):
+            finish = at
+            sentence_ends.append(at)
+        else:
+            limit = min(b for b in boundaries if b > at) if any(b > at for b in boundaries) else len(clean)
+            stop = re.search(r"[.:](?=\s|\Z)", clean[at:limit])
+            finish = at + stop.end() if stop else limit
+        sentence = re.sub(r"\s+([,.;:])", r"\1", " ".join(clean[begin:finish].replace("#", " ").split())).strip(" -,;")
+        clauses[clause_id] = sentence or " ".join(clean[:at].split())[-200:]
     return clauses
 
 

@@ -188,7 +188,7 @@ def test_the_headline_and_cards_say_the_figures_in_words(known: Report) -> None:
         "next 30 days.")
     assert [(card.value, card.label, card.tone) for card in known.cards] == [
         (3, "pupils in alternative provision", "neutral"),
-        (3, "providers in use", "neutral"),
+        (len(bars(known, "by-provider")), "providers with active or planned placements", "neutral"),
         (0, "errors need action", "ok"),
         (2, "dates overdue", "error"),
         (2, "dates due in the next 30 days", "neutral"),
@@ -442,8 +442,8 @@ def _line_of(text: str, needle: str) -> int:
     ("    show: [by-reason, by-school, by-provider, by-status]",
      "    show: [by-reason, by-schools, by-provider, by-status]",
      "sections[0].show: there is no breakdown or list 'by-schools'"),
-    ("  - {figure: providers, label: providers in use}", "  - {figure: provider, label: providers in use}",
-     "cards[1].figure: there is no figure 'provider'"),
+    ("  - {figure: live_providers, label:", "  - {figure: live_provider, label:",
+     "cards[1].figure: there is no figure 'live_provider'"),
 ])
 def test_a_broken_report_declaration_is_reported_at_its_line(tmp_path: Path, old: str, new: str,
                                                               message: str) -> None:

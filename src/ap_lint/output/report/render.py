@@ -6,6 +6,7 @@ import datetime
 from typing import Any, Callable
 
 import jinja2
+import markupsafe
 
 from ap_lint.output.report.model import Report, plural
 
@@ -36,6 +37,11 @@ def markdown_cell(text: Any) -> str:
     return " ".join(str(text).split()).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;")
 
 
+def path_breaks(text: Any) -> markupsafe.Markup:
+    """A file path, escaped, that a narrow column breaks after a '/' rather than inside a name."""
+    return markupsafe.escape(str(text)).replace("/", markupsafe.Markup("/<wbr>"))
+
+
 _SYMBOLS = {"ok": "✔", "warning": "⚠", "error": "✖", "neutral": "•", "": ""}
 
 
@@ -43,7 +49,7 @@ def _environment(autoescape: bool) -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("ap_lint.output.report", "templates"), autoescape=autoescape,
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    environment.filters.update(long_date=long_date, due_when=due_when, md=markdown_cell,
+    environment.filters.update(long_date=long_date, due_when=due_when, md=markdown_cell, path_breaks=path_breaks,
                                symbol=lambda tone: _SYMBOLS.get(tone, ""))
     environment.globals.update(plural=plural)
     return environment
