@@ -238,6 +238,14 @@ def test_due_dates_in_the_next_30_days_and_overdue_ones(known: Report) -> None:
     ]
 
 
+def test_the_policy_review_falls_due_at_the_end_of_the_term_in_the_calendar(register: Path, pack: Path) -> None:
+    calendar = register / "records" / "calendar.yaml"
+    calendar.write_text(calendar.read_text("utf-8") + "terms:\n  - name: Spring Term 2026\n    from: 2026-01-05\n"
+                                                        "    to: 2026-03-27\n", "utf-8")
+    due = block(report_of(register, pack), "due")
+    assert [(i.date, i.what) for i in due.items if i.what == "Policy review"] == [("2026-03-27", "Policy review")]
+
+
 def test_review_due_uses_the_placements_own_interval(tmp_path: Path, pack: Path) -> None:
     placement = dict(PLACEMENTS["oakfield-2026-101"], review_every_weeks=2)
     register = make_register(tmp_path / "r", {"oakfield-2026-101": placement})
