@@ -196,10 +196,10 @@ def init_register(target: Path, pack_root: Path, *, year: str, source: str | Non
             path = new_record(target, pack, kind.name, year=year, record_id="")
             todo.append(path.relative_to(target).as_posix())
         elif "*" in kind.files:
-            folder = target / _static_folder(kind.files)
-            folder.mkdir(parents=True, exist_ok=True)
-            if not any(folder.iterdir()):
-                write_atomic(folder / ".gitkeep", "")
+            kind_folder = target / _static_folder(kind.files)
+            kind_folder.mkdir(parents=True, exist_ok=True)
+            if not any(kind_folder.iterdir()):
+                write_atomic(kind_folder / ".gitkeep", "")
     kinds = [k for k in pack.kinds.values() if not k.from_pack and not k.single]
     example = next((k for k in kinds if k.folder_field), kinds[0] if kinds else None)
     new_example = (f"`ap-lint new {example.name} --{example.folder_field.replace('_', '-')} NAME`"
