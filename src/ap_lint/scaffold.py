@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from ap_lint import __version__
+from ap_lint.editor_schemas import editor_files, write_files
 from ap_lint.errors import ApLintError
 from ap_lint.fsutil import write_atomic
 from ap_lint.load.validate import _resolve
@@ -215,11 +216,10 @@ def init_register(target: Path, pack_root: Path, *, year: str, source: str | Non
     write_atomic(target / ".github" / "dependabot.yml", _template("dependabot.yml", values))
     write_atomic(target / ".pre-commit-config.yaml", _precommit_config(source))
     (target / ".vscode").mkdir(exist_ok=True)
-    mapping = {f"./{k.schema}": [k.files.replace("/*/*", "/**/*")] for k in pack.kinds.values()
-               if k.schema and not k.from_pack}
-    settings = {"yaml.validate": True, "yaml.hover": True, "yaml.completion": True, "yaml.schemas": mapping,
+    settings = {"yaml.validate": True, "yaml.hover": True, "yaml.completion": True,
                 "[yaml]": {"editor.insertSpaces": True, "editor.tabSize": 2, "editor.autoIndent": "keep"}}
     write_atomic(target / ".vscode" / "settings.json", json.dumps(settings, indent=2) + "\n")
+    write_files(editor_files(pack, target))  # the editor schemas and their mapping in the settings
     write_atomic(target / ".vscode" / "extensions.json",
                  json.dumps({"recommendations": ["redhat.vscode-yaml"]}, indent=2) + "\n")
     return todo

@@ -37,7 +37,7 @@ def test_init_copies_the_pack_and_fails_until_the_placeholders_are_filled(run_cl
         assert sorted(p.name for p in (target / folder).rglob("*")) == sorted(
             p.name for p in (REPO_ROOT / folder).rglob("*")), folder
     settings = json.loads((target / ".vscode" / "settings.json").read_text("utf-8"))
-    assert settings["yaml.schemas"]["./schemas/placement.schema.json"] == ["records/placements/**/*.yaml"]
+    assert settings["yaml.schemas"]["./schemas/editor/placement.schema.json"] == ["records/placements/*/*.yaml"]
     assert all((target / schema).is_file() for schema in settings["yaml.schemas"])
     workflow = (target / ".github" / "workflows" / "ap-lint.yml").read_text("utf-8")
     assert "{{AP_LINT_SOURCE}}" not in workflow and "pip install --quiet \"ap-lint" in workflow

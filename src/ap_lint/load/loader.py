@@ -9,6 +9,7 @@ it only for files that have findings, so clean files cost one fast parse.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import re
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import Any, Iterator
 
 import yaml
 
-from ap_lint.findings import Finding, JsonPath, Severity
+from ap_lint.findings import Finding, Fix, JsonPath, Severity
 
 try:  # libyaml is ~8x faster; fall back to the pure-Python parser where it is missing
     from yaml import CSafeLoader as _BaseLoader
@@ -69,13 +70,14 @@ class _StrictLoader(_BaseLoader):
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.text = stream
-        self.traps: list[tuple[str, str, yaml.Mark]] = []
+        self.traps: list[tuple[str, str, yaml.Mark, tuple[Fix, ...]]] = []
         self.warnings: set[int] = set()  # indexes into traps of those that are warnings
 
-    def trap(self, rule: str, message: str, node: yaml.Node, *, warning: bool = False) -> None:
+    def trap(self, rule: str, message: str, node: yaml.Node, fixes: tuple[Fix, ...] = (), *,
+             warning: bool = False) -> None:
         if warning:
             self.warnings.add(len(self.traps))
-        self.traps.append((rule, message, node.start_mark))
+        self.traps.append((rule, message, node.start_mark, fixes))
 
     def flatten_mapping(self, node: yaml.MappingNode) -> None:
         for key_node, _ in node.value:
@@ -149,6 +151,8 @@ def _construct_bool(loader: Any, node: yaml.ScalarNode) -> Any:
             f"'{node.value}' is read by YAML 1.1 as {str(value).lower()} and by other tools as text. "
             f"Write {str(value).lower()} for a yes/no field, or put the word in quotes if it is text.",
             node,
+            (Fix(f"Write {str(value).lower()}", str(value).lower()), Fix(f'Put it in quotes: "{node.value}"',
+                                                                         f'"{node.value}"')),
         )
     return value
 
@@ -169,6 +173,7 @@ def _construct_int(loader: Any, node: yaml.ScalarNode) -> Any:
             f'Write times in quotes: "{text}".' if _as_time(text) == text else
             f'Write times in quotes, with two digits for the hour: "{_as_time(text)}".',
             node,
+            (Fix(f'Put the time in quotes: "{_as_time(text)}"', f'"{_as_time(text)}"'),),
         )
         return text
     if _LEADING_ZERO_INT.match(text):
@@ -177,6 +182,8 @@ def _construct_int(loader: Any, node: yaml.ScalarNode) -> Any:
             f"{text} is read by YAML as an octal number ({loader.construct_yaml_int(node)}), "
             f"losing its leading zero. Put it in quotes: \"{text}\".",
             node,
+            (Fix(f'Put it in quotes: "{text}"', f'"{text}"'),
+             *((Fix(f"Write the number {int(text, 10)}", str(int(text, 10))),) if text.isdigit() else ())),
         )
         return text
     try:
@@ -207,6 +214,7 @@ def _construct_timestamp(loader: Any, node: yaml.ScalarNode) -> Any:
             "yaml-invalid-date",
             f"{text} has a time of day; write the date alone as YYYY-MM-DD.",
             node,
+            (Fix(f"Write the date alone: {value.date().isoformat()}", value.date().isoformat()),),
         )
         return text
     return value.isoformat()
@@ -450,7 +458,7 @@ def load_record(raw: bytes, path: str, *, max_bytes: int = MAX_FILE_BYTES,
                                "not a list or a single value.",
                                node.start_mark.line + 1, node.start_mark.column + 1)
             data = loader.construct_document(node)
-            paths = _paths_of_marks(node, {(mark.line, mark.column) for _, _, mark in loader.traps})
+            paths = _paths_of_marks(node, {(trap[2].line, trap[2].column) for trap in loader.traps})
         finally:
             loader.dispose()
         if (deep or "*" in text) and _expanded_size(data, max_nodes) > max_nodes:
@@ -472,7 +480,7 @@ def load_record(raw: bytes, path: str, *, max_bytes: int = MAX_FILE_BYTES,
 MAX_PROBLEMS_PER_RULE = 5
 
 
-def _capped(path: str, traps: list[tuple[str, str, yaml.Mark]], warnings: set[int] | None = None,
+def _capped(path: str, traps: list[tuple[str, str, yaml.Mark, tuple[Fix, ...]]], warnings: set[int] | None = None,
             paths: dict[tuple[int, int], JsonPath] | None = None) -> list[Finding]:
     """The traps as findings, at most MAX_PROBLEMS_PER_RULE of each rule, then one that counts the rest.
 
@@ -481,12 +489,13 @@ def _capped(path: str, traps: list[tuple[str, str, yaml.Mark]], warnings: set[in
     """
     findings: list[Finding] = []
     seen: dict[str, int] = {}
-    for index, (rule, message, mark) in enumerate(traps):
+    for index, (rule, message, mark, fixes) in enumerate(traps):
         seen[rule] = seen.get(rule, 0) + 1
         at = (paths or {}).get((mark.line, mark.column), ())
         severity: Severity = "warning" if warnings and index in warnings else "error"
         if seen[rule] <= MAX_PROBLEMS_PER_RULE:
-            findings.append(_finding(path, rule, message, mark.line + 1, mark.column + 1, severity, at))
+            findings.append(dataclasses.replace(
+                _finding(path, rule, message, mark.line + 1, mark.column + 1, severity, at), fixes=fixes))
         elif seen[rule] == MAX_PROBLEMS_PER_RULE + 1:
             findings.append(_finding(path, rule, "", mark.line + 1, mark.column + 1, severity))
     for index, finding in enumerate(findings):
