@@ -82,14 +82,15 @@ class SchemaValidator:
             options = ", ".join(choices)
             return dataclasses.replace(problem, message=(
                 f"'{word}' is read by YAML as true or false, not as a word, and '{field}' must be one of: "
-                f"{options}. Write one of these instead."))
+                f"{options}. Write one of these instead."), fixes=tuple(Fix(f"Write {c}", c) for c in choices))
         if wanted.get("type") == "boolean":
             return dataclasses.replace(problem, message=(
                 f"'{word}' is read by YAML 1.1 as a yes/no value but other tools read it as text: "
-                f"write true or false."))
+                f"write true or false."), fixes=tuple(f for f in problem.fixes if "quotes" not in f.title))
         if wanted.get("type") == "string":
             return dataclasses.replace(problem, message=(
-                f"'{word}' is read by YAML as true or false, not as text. Put it in quotes: '{word}'."))
+                f"'{word}' is read by YAML as true or false, not as text. Put it in quotes: '{word}'."),
+                fixes=tuple(f for f in problem.fixes if "quotes" in f.title))
         return problem
 
     def _fast_findings(self, kind: str, schema: dict[str, Any], file: str, record_id: str,
