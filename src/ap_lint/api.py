@@ -9,6 +9,7 @@ The command line is this call plus option parsing, formatting and an exit code.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import os
 from pathlib import Path
@@ -17,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from ap_lint.checker import Checker, CheckOptions, CheckResult
 from ap_lint.errors import RegisterNotFound
-from ap_lint.git.scope import change_for, changes_pack, scope_to_change
+from ap_lint.git.scope import change_for, changes_pack, newer_files, scope_to_change
 from ap_lint.load.register import RECORDS_DIR
 
 #: "today" is the date where the register's organisation is, unless a caller names it
@@ -27,6 +28,20 @@ TIME_ZONE = "Europe/London"
 def today_in_time_zone(zone: str = TIME_ZONE) -> str:
     """Today's date (``YYYY-MM-DD``) in ``zone``."""
     return datetime.datetime.now(ZoneInfo(zone)).date().isoformat()
+
+
+def _outside_pack_named(result: CheckResult, register_root: Path) -> CheckResult:
+    """When the pack is not the register's own, findings on its files name them where they are, and a note
+    says where the pack came from: a finding never points at a file the register does not have."""
+    pack_root = result.pack.root.resolve()
+    if pack_root == register_root:
+        return result
+    pack_files = {r.file for r in result.records if result.pack.kinds[r.kind].from_pack}
+    findings = [dataclasses.replace(f, file=(pack_root / f.file).as_posix()) if f.file in pack_files else f
+                for f in result.findings]
+    note = (f"This register has no policy pack of its own (rules/pack.yaml), so the one at {pack_root} was used. "
+            "Run ap-lint init in a new folder to start a register with a copy of the pack it can see and change.")
+    return dataclasses.replace(result, findings=findings, notes=[*result.notes, note])
 
 
 def check(root: str | os.PathLike[str], *, today: str | None = None, pack: str | os.PathLike[str] | None = None,
@@ -58,7 +73,7 @@ def check(root: str | os.PathLike[str], *, today: str | None = None, pack: str |
                          and not changes_pack(checker, register_root, change.files) else None)
         options = CheckOptions(root=register_root, today=today, pack_dir=pack_dir, since=since, jobs=jobs,
                                cache_dir=Path(cache_dir) if cache_dir is not None else None,
-                               history_paths=history_paths)
+                               history_paths=history_paths, newer=newer_files(register_root, change))
         result = checker.check(options)
     else:
         from ap_lint.live import LiveRegister  # the register kept in memory, as the editor's server keeps it
@@ -68,6 +83,7 @@ def check(root: str | os.PathLike[str], *, today: str | None = None, pack: str |
         live = LiveRegister(register_root, today=today, pack_dir=pack_dir, cache_dir=options.cache_dir,
                             since=since, jobs=jobs)
         checker, result = live.checker, live.check(overrides)
+    result = _outside_pack_named(result, register_root)
     if change is not None:
         result, not_shown = scope_to_change(checker, options, result, change)
         result.scope, result.not_shown = change.files, not_shown

@@ -39,6 +39,7 @@ class CheckOptions:
     cache_dir: Path | None = None
     #: judge the history of these files only (a scoped check reports history findings on its own files only)
     history_paths: frozenset[str] | None = None
+    newer: frozenset[str] = frozenset()  # files added by the change checked, or not yet committed
 
 
 @dataclass
@@ -122,6 +123,8 @@ class Checker:
         return [record if record is not None else next(fresh) for record in cached]
 
     def validate(self, record: Record) -> None:
+        if record.problems:
+            record.problems = [self.validator.explain_loaded(record.kind, p) for p in record.problems]
         if record.data is None:
             return
         kind = self.pack.kinds[record.kind]
@@ -142,6 +145,8 @@ class Checker:
             else:
                 cache_note = f"The cache folder {options.cache_dir} was not used: {refused}."
         records = self.load(sources, options.max_file_bytes, options.jobs, cache)
+        for record in records:
+            record.newer = record.file in options.newer
         # Only files with findings are read again (to locate them): keep their paths as text, not Path objects.
         paths = {s.display: str(s.path) for s in sources}
         del sources

@@ -68,6 +68,8 @@ class Finding:
     path: JsonPath = field(default=())
     waived_by: str | None = None
     record: str | None = None
+    #: locate the finding at its field's name rather than its value (a field that should not be there)
+    at_key: bool = field(default=False, compare=False)
     fixes: tuple[Fix, ...] = field(default=(), compare=False)
 
     @property

@@ -45,6 +45,8 @@ class KindSpec:
     default: dict[str, Any] | None = None
     id_field: str = "id"
     title: str = ""
+    new_id: str | None = None  # how `ap-lint new` names a record: {folder}, {year}, {number}
+    folder_field: str | None = None  # the field whose value names the record's folder
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,7 @@ class Relation:
     target: str
     by: tuple[str | int, ...]
     field: tuple[str | int, ...] | None = None  # set for groups
+    earlier: bool = False  # a group of only the records that came first (older in git, else earlier by path)
 
     @property
     def is_group(self) -> bool:
@@ -221,18 +224,36 @@ def _position(root: Path, at: tuple[Any, ...]) -> tuple[int, int]:
 
 
 def parse_clauses(text: str) -> dict[str, str]:
-    """Clause id -> the sentence(s) it marks, from a policy document with {#id} markers."""
+    """Clause id -> the sentence(s) it marks, from a policy document with {#id} markers.
+
+    A marker after a sentence marks that sentence (and the sentences before it in its paragraph or list
+    item, back to the previous such marker). A marker inside a sentence marks the whole sentence, other
+    markers taken out, so a clause is never shown as a fragment.
+    """
     body = text.split("\n---", 2)[-1] if text.startswith("---") else text
-    clauses: dict[str, str] = {}
+    clean = ""
+    marks: list[tuple[str, int]] = []
     start = 0
     for match in _CLAUSE.finditer(body):
-        chunk = body[start:match.start()]
-        paragraph = re.split(r"\n\s*\n|\n\s*- |\{#[^}]*\}", chunk)[-1]
-        sentence = " ".join(paragraph.replace("#", " ").split()).strip(" -,;")
-        if not sentence:
-            sentence = " ".join(chunk.split())[-200:]
-        clauses[match.group(1)] = sentence
+        clean += body[start:match.start()]
+        marks.append((match.group(1), len(clean)))
         start = match.end()
+    clean += body[start:]
+    boundaries = [0] + [m.end() for m in re.finditer(r"\n\s*\n|\n\s*- |\A\s*- ", clean)] + [len(clean)]
+    sentence_ends: list[int] = []  # markers that close a sentence: the next clause starts after them
+    clauses: dict[str, str] = {}
+    for clause_id, at in marks:
+        before = clean[:at].rstrip()
+        begin = max([b for b in boundaries if b <= len(before)] + [e for e in sentence_ends if e <= at])
+        if before.endswith((".", ":")):
+            finish = at
+            sentence_ends.append(at)
+        else:
+            limit = min(b for b in boundaries if b > at) if any(b > at for b in boundaries) else len(clean)
+            stop = re.search(r"[.:](?=\s|\Z)", clean[at:limit])
+            finish = at + stop.end() if stop else limit
+        sentence = re.sub(r"\s+([,.;:])", r"\1", " ".join(clean[begin:finish].replace("#", " ").split())).strip(" -,;")
+        clauses[clause_id] = sentence or " ".join(clean[:at].split())[-200:]
     return clauses
 
 
@@ -255,6 +276,7 @@ def load_pack(root: Path) -> Pack:
             from_pack=spec.get("from") == "pack", front_matter=spec.get("format") == "front-matter",
             single=spec.get("single", False), required=spec.get("required", True),
             default=spec.get("default"), id_field=spec.get("id_field", "id"), title=spec.get("title", name),
+            new_id=(spec.get("new") or {}).get("id"), folder_field=(spec.get("new") or {}).get("folder"),
         )
         kinds[name] = kind
         if kind.schema:
@@ -285,6 +307,7 @@ def load_pack(root: Path) -> Pack:
             relations.setdefault(kind_name, []).append(Relation(
                 name=rel_name, target=target, by=parse_path(spec["by"]),
                 field=parse_path(spec["field"]) if "group" in spec else None,
+                earlier=bool(spec.get("earlier", False)),
             ))
 
     clauses: dict[str, Clause] = {}

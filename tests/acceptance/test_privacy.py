@@ -152,7 +152,7 @@ def test_a_pupils_name_added_to_a_placement_is_refused(run_cli: RunCli, register
                                                               "  year_group: 9\n  name: Sam Example\n"), "utf-8")
     done = run_cli("check", "--today", TODAY, register_copy)
     assert done.returncode == 1
-    assert (f"{PLACEMENT}:7:9: error [privacy-unknown-field] 'name' cannot be recorded about a pupil. The pupil "
+    assert (f"{PLACEMENT}:7:3: error [privacy-unknown-field] 'name' cannot be recorded about a pupil. The pupil "
             "block holds only ref, year_group, ehc_plan, looked_after and sen_support: never a name, date of birth, "
             "UPN, address or health details. Remove it, and do not commit it.") in done.stdout.splitlines()
 

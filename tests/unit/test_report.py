@@ -188,7 +188,7 @@ def test_the_headline_and_cards_say_the_figures_in_words(known: Report) -> None:
         "next 30 days.")
     assert [(card.value, card.label, card.tone) for card in known.cards] == [
         (3, "pupils in alternative provision", "neutral"),
-        (3, "providers in use", "neutral"),
+        (len(bars(known, "by-provider")), "providers with active or planned placements", "neutral"),
         (0, "errors need action", "ok"),
         (2, "dates overdue", "error"),
         (2, "dates due in the next 30 days", "neutral"),
@@ -236,6 +236,14 @@ def test_due_dates_in_the_next_30_days_and_overdue_ones(known: Report) -> None:
         "Review and re-ratify 'Offsite/Alternative Provision Principles' (due in the Spring Term 2026)",
         "Review oakfield-2026-102 (Oakfield Academy, at Hillcrest Learning Centre)",
     ]
+
+
+def test_the_policy_review_falls_due_at_the_end_of_the_term_in_the_calendar(register: Path, pack: Path) -> None:
+    calendar = register / "records" / "calendar.yaml"
+    calendar.write_text(calendar.read_text("utf-8") + "terms:\n  - name: Spring Term 2026\n    from: 2026-01-05\n"
+                                                        "    to: 2026-03-27\n", "utf-8")
+    due = block(report_of(register, pack), "due")
+    assert [(i.date, i.what) for i in due.items if i.what == "Policy review"] == [("2026-03-27", "Policy review")]
 
 
 def test_review_due_uses_the_placements_own_interval(tmp_path: Path, pack: Path) -> None:
@@ -442,8 +450,8 @@ def _line_of(text: str, needle: str) -> int:
     ("    show: [by-reason, by-school, by-provider, by-status]",
      "    show: [by-reason, by-schools, by-provider, by-status]",
      "sections[0].show: there is no breakdown or list 'by-schools'"),
-    ("  - {figure: providers, label: providers in use}", "  - {figure: provider, label: providers in use}",
-     "cards[1].figure: there is no figure 'provider'"),
+    ("  - {figure: live_providers, label:", "  - {figure: live_provider, label:",
+     "cards[1].figure: there is no figure 'live_provider'"),
 ])
 def test_a_broken_report_declaration_is_reported_at_its_line(tmp_path: Path, old: str, new: str,
                                                               message: str) -> None:

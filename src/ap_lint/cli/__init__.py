@@ -20,6 +20,8 @@ from ap_lint.cli.check import check
 from ap_lint.cli.common import EXIT_FAILURE, EXIT_OK
 from ap_lint.cli.editor import editor_schemas_command, lsp_command
 from ap_lint.cli.history import history_command
+from ap_lint.cli.init import init_command
+from ap_lint.cli.new import new_command
 from ap_lint.cli.report import report_command
 from ap_lint.cli.rules import coverage_command, docs_command, explain_command, test_rules_command
 from ap_lint.errors import ApLintError
@@ -37,7 +39,7 @@ def cli() -> None:
 
 
 for command in (check, explain_command, coverage_command, test_rules_command, docs_command, history_command,
-                report_command, audit_command, editor_schemas_command, lsp_command):
+                report_command, audit_command, editor_schemas_command, lsp_command, new_command, init_command):
     cli.add_command(command)
 
 

@@ -149,6 +149,7 @@ class ExampleRunner:
             text = yaml.safe_dump(record_data, sort_keys=False, allow_unicode=True)
             texts[display] = text
             record = record_from_bytes(source, text.encode("utf-8"), 1 << 20)
+            record.newer = key in (example.get("create") or {})  # a record an example adds is the newest
             self.checker.validate(record)
             records.append(record)
         findings = self._check(records, self._today(example), texts)

@@ -55,7 +55,7 @@ def locate_findings(findings: list[Finding], text_of: Callable[[str], str | None
         root = compose_positions(text) if text is not None else None
         lines = text.split("\n") if text is not None else []
         for finding in pending:
-            line, column = locate(root, finding.path)
+            line, column = locate(root, finding.path, key=finding.at_key)
             line += offset
             if _already_reported(taken.get((file, line), ()), lines[line - offset - 1:line - offset], column):
                 continue

@@ -153,6 +153,21 @@ def change_for(root: Path, *, since: str | None = None, staged: bool = False,
     return Scope(named, head(root), True, "is staged" if staged else "was named")
 
 
+def newer_files(root: Path, change: Scope | None) -> frozenset[str]:
+    """Files newer than the rest of the register: those the change adds, and any git does not track yet.
+
+    Of two records that clash (a copied file whose id was not changed), the newer one is to blame.
+    """
+    if not in_repository(root):
+        return frozenset()
+    newer = set(untracked_files(root))
+    if change is not None and change.compare and change.base is not None:
+        newer |= {path for path, raw in read_at(root, change.base, change.files).items() if raw is None}
+    elif change is not None and change.compare:
+        newer |= change.files
+    return frozenset(newer)
+
+
 def changes_pack(checker: Checker, root: Path, files: frozenset[str]) -> bool:
     """Whether ``files`` (relative to ``root``) include the policy pack's own files (rules, schemas, policy)."""
     if checker.pack.root.resolve() != root.resolve():

@@ -17,7 +17,7 @@ from typing import Any, Iterator
 
 import yaml
 
-from ap_lint.findings import Finding, Fix, JsonPath
+from ap_lint.findings import Finding, Fix, JsonPath, Severity
 
 try:  # libyaml is ~8x faster; fall back to the pure-Python parser where it is missing
     from yaml import CSafeLoader as _BaseLoader
@@ -31,6 +31,10 @@ MAX_DEPTH = 64
 BOOLEAN_WORDS = {"yes", "no", "on", "off", "y", "n"}
 _SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$")
 _LEADING_ZERO_INT = re.compile(r"^[-+]?0[0-9_]+$")
+#: A comment that cuts a plain value short: ` #` after one space, or `#` followed by text ("Meeting #2 went well").
+#: A comment set off by two spaces and a space after the `#` (`value  # note`) is taken as meant.
+CUT_COMMENT = re.compile(r"^(?: #|[ \t]+#[^\s#])")
+CUT_COMMENT_ANYWHERE = re.compile(r"[^\s'\"](?: #|[ \t]+#[^\s#])")
 
 
 @dataclass
@@ -65,9 +69,14 @@ class _StrictLoader(_BaseLoader):
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
+        self.text = stream
         self.traps: list[tuple[str, str, yaml.Mark, tuple[Fix, ...]]] = []
+        self.warnings: set[int] = set()  # indexes into traps of those that are warnings
 
-    def trap(self, rule: str, message: str, node: yaml.Node, fixes: tuple[Fix, ...] = ()) -> None:
+    def trap(self, rule: str, message: str, node: yaml.Node, fixes: tuple[Fix, ...] = (), *,
+             warning: bool = False) -> None:
+        if warning:
+            self.warnings.add(len(self.traps))
         self.traps.append((rule, message, node.start_mark, fixes))
 
     def flatten_mapping(self, node: yaml.MappingNode) -> None:
@@ -148,6 +157,12 @@ def _construct_bool(loader: Any, node: yaml.ScalarNode) -> Any:
     return value
 
 
+def _as_time(text: str) -> str:
+    """``9:30`` written as a time of day is written ``09:30`` (two digits for the hour)."""
+    hours, _, rest = text.partition(":")
+    return f"{hours.zfill(2)}:{rest}" if hours.isdigit() and len(hours) < 2 else text
+
+
 def _construct_int(loader: Any, node: yaml.ScalarNode) -> Any:
     text = node.value
     if _SEXAGESIMAL.match(text):
@@ -155,9 +170,10 @@ def _construct_int(loader: Any, node: yaml.ScalarNode) -> Any:
         loader.trap(
             "yaml-sexagesimal",
             f"{text} is read by YAML as the number {number} (base 60), not as a time. "
-            f'Write times in quotes: "{text}".',
+            f'Write times in quotes: "{text}".' if _as_time(text) == text else
+            f'Write times in quotes, with two digits for the hour: "{_as_time(text)}".',
             node,
-            (Fix(f'Put the time in quotes: "{text}"', f'"{text}"'),),
+            (Fix(f'Put the time in quotes: "{_as_time(text)}"', f'"{_as_time(text)}"'),),
         )
         return text
     if _LEADING_ZERO_INT.match(text):
@@ -204,6 +220,24 @@ def _construct_timestamp(loader: Any, node: yaml.ScalarNode) -> Any:
     return value.isoformat()
 
 
+def _construct_str(loader: Any, node: yaml.ScalarNode) -> Any:
+    value = loader.construct_yaml_str(node)
+    if not node.style and isinstance(value, str) and "#" in loader.text:  # plain: no quotes, not a block
+        lines = loader.text.split("\n")
+        end = node.end_mark
+        rest = lines[end.line][end.column:] if end.line < len(lines) else ""
+        if CUT_COMMENT.match(rest):
+            comment = rest.lstrip(" \t")
+            loader.trap(
+                "yaml-comment-cut",
+                f"'{_short(value)}' is all that is stored here: YAML reads ' {_short(comment, 30)}' as a comment "
+                f"and drops it. If it is part of the value, put the whole value in quotes: "
+                f"\"{_short(value + rest, 80)}\".",
+                node, warning=True,
+            )
+    return value
+
+
 def _refuse_tag(loader: Any, node: yaml.Node) -> Any:
     raise _Problem(
         "yaml-tag",
@@ -218,6 +252,7 @@ _StrictLoader.add_constructor("tag:yaml.org,2002:map", _construct_mapping)
 _StrictLoader.add_constructor("tag:yaml.org,2002:bool", _construct_bool)
 _StrictLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+_StrictLoader.add_constructor("tag:yaml.org,2002:str", _construct_str)
 _StrictLoader.add_constructor(None, _refuse_tag)
 for _tag in ("tag:yaml.org,2002:binary", "tag:yaml.org,2002:set", "tag:yaml.org,2002:omap",
              "tag:yaml.org,2002:pairs"):
@@ -256,10 +291,90 @@ def _syntax_problem(error: yaml.YAMLError, text: str) -> _Problem:
     if "single document" in (context or "") + problem:
         return _Problem("yaml-multiple-documents", _YAML_HINTS["expected a single document in the stream"],
                         line, column)
+    indentation = _indentation_problem(lines, line - 1)
+    if indentation is not None:
+        return _Problem("yaml-indentation", indentation[1], indentation[0] + 1, 1)
     message = f"This is not valid YAML: {problem}."
     if hint:
         message += f" {hint}"
     return _Problem("yaml-syntax", message, line, column)
+
+
+_BLOCK_SCALAR = re.compile(r":[ \t]+[|>][-+0-9]*[ \t]*(#.*)?$")
+
+
+def _indentation_problem(lines: list[str], error_line: int) -> tuple[int, str] | None:
+    """The line (0-based) whose indentation breaks the file near ``error_line``, and what to write; or None.
+
+    Lines of one block start in the same column. A line indented further than the line above, when that
+    line does not open a block (it has its value), is over-indented; a line that steps back to a column no
+    open block uses is mis-indented. When a block's first line was indented by an unusual step (3 spaces
+    where the file indents by 2) and the next line by the usual one, the first line is the odd one out.
+    """
+    usual = _usual_step(lines)
+    levels: list[tuple[int, int]] = []  # (column, first line of the block at that column)
+    opens = True
+    scalar_indent = -1
+    for number, text in enumerate(lines[:error_line + 1]):
+        body = text.lstrip(" ")
+        indent = len(text) - len(body)
+        if not body.strip() or body.startswith("#") or (scalar_indent >= 0 and indent > scalar_indent):
+            continue
+        scalar_indent = -1
+        if text.startswith(("---", "...")):
+            continue
+        while levels and indent < levels[-1][0]:
+            closed = levels.pop()
+            top = levels[-1][0] if levels else 0
+            if indent > top or (not levels and indent > 0):
+                if closed[0] - top != usual and indent - top == usual:
+                    return closed[1], _indent_message(closed[1], closed[0], indent, "below")
+                return number, _indent_message(number, indent, closed[0] if closed[0] - indent < indent - top
+                                                                 else top, "above")
+        if not levels or indent > levels[-1][0]:
+            if levels and not opens:
+                top, first = levels[-1]
+                parent = levels[-2][0] if len(levels) > 1 else 0
+                if len(levels) > 1 and top - parent != usual and indent - parent == usual:
+                    return first, _indent_message(first, top, indent, "below")
+                return number, _indent_message(number, indent, top, "above")
+            levels.append((indent, number))
+        column = indent
+        while body.startswith("- ") or body == "-":
+            rest = body[1:].lstrip(" ")
+            column += len(body) - len(rest)
+            body = rest
+            if body:
+                levels.append((column, number))
+        code = body.split(" #", 1)[0].rstrip()
+        opens = code.endswith(":") or not body or body == "-"
+        if _BLOCK_SCALAR.search(code):
+            scalar_indent = indent
+    return None
+
+
+def _usual_step(lines: list[str]) -> int:
+    """How many spaces the file indents by (the most common step from one line to a deeper next line)."""
+    steps: dict[int, int] = {}
+    previous = 0
+    for text in lines:
+        body = text.lstrip(" ")
+        if not body.strip() or body.startswith("#"):
+            continue
+        indent = len(text) - len(body)
+        if indent > previous:
+            steps[indent - previous] = steps.get(indent - previous, 0) + 1
+        previous = indent
+        while body.startswith("- "):
+            body = body[2:].lstrip(" ")
+            previous = len(text) - len(body)
+    return max(steps, key=lambda step: (steps[step], -step)) if steps else 2
+
+
+def _indent_message(number: int, indent: int, expected: int, where: str) -> str:
+    return (f"Line {number + 1} is indented {indent} space{'s' if indent != 1 else ''}, but the lines of its "
+            f"block are indented {expected}: indent it by {expected} space{'s' if expected != 1 else ''}, like the lines "
+            f"{where} it. YAML reads which field belongs where from the indentation.")
 
 
 def _position_of_offset(text: str, offset: int) -> tuple[int, int]:
@@ -343,6 +458,7 @@ def load_record(raw: bytes, path: str, *, max_bytes: int = MAX_FILE_BYTES,
                                "not a list or a single value.",
                                node.start_mark.line + 1, node.start_mark.column + 1)
             data = loader.construct_document(node)
+            paths = _paths_of_marks(node, {(trap[2].line, trap[2].column) for trap in loader.traps})
         finally:
             loader.dispose()
         if (deep or "*" in text) and _expanded_size(data, max_nodes) > max_nodes:
@@ -357,32 +473,62 @@ def load_record(raw: bytes, path: str, *, max_bytes: int = MAX_FILE_BYTES,
         return LoadedFile(path, None, [_finding(
             path, "yaml-too-deep", f"The file nests too deeply to read (more than {MAX_DEPTH} levels). "
                                    "Records are a few levels deep; check the indentation and brackets.", 1, 1)])
-    return LoadedFile(path, data, _capped(path, loader.traps))
+    return LoadedFile(path, data, _capped(path, loader.traps, loader.warnings, paths))
 
 
 #: Problems of one kind reported one by one in a file; the rest are counted in one more finding.
 MAX_PROBLEMS_PER_RULE = 5
 
 
-def _capped(path: str, traps: list[tuple[str, str, yaml.Mark, tuple[Fix, ...]]]) -> list[Finding]:
-    """The traps as findings, at most MAX_PROBLEMS_PER_RULE of each rule, then one that counts the rest."""
+def _capped(path: str, traps: list[tuple[str, str, yaml.Mark, tuple[Fix, ...]]], warnings: set[int] | None = None,
+            paths: dict[tuple[int, int], JsonPath] | None = None) -> list[Finding]:
+    """The traps as findings, at most MAX_PROBLEMS_PER_RULE of each rule, then one that counts the rest.
+
+    A finding knows the path of the value it is about (when ``paths`` has it), so a later stage can
+    say more about it from the schema (the choices a field allows).
+    """
     findings: list[Finding] = []
     seen: dict[str, int] = {}
-    for rule, message, mark, fixes in traps:
+    for index, (rule, message, mark, fixes) in enumerate(traps):
         seen[rule] = seen.get(rule, 0) + 1
+        at = (paths or {}).get((mark.line, mark.column), ())
+        severity: Severity = "warning" if warnings and index in warnings else "error"
         if seen[rule] <= MAX_PROBLEMS_PER_RULE:
-            findings.append(dataclasses.replace(_finding(path, rule, message, mark.line + 1, mark.column + 1),
-                                                fixes=fixes))
+            findings.append(dataclasses.replace(
+                _finding(path, rule, message, mark.line + 1, mark.column + 1, severity, at), fixes=fixes))
         elif seen[rule] == MAX_PROBLEMS_PER_RULE + 1:
-            findings.append(_finding(path, rule, "", mark.line + 1, mark.column + 1))
+            findings.append(_finding(path, rule, "", mark.line + 1, mark.column + 1, severity))
     for index, finding in enumerate(findings):
         if not finding.message:
             more = seen[finding.rule] - MAX_PROBLEMS_PER_RULE
             findings[index] = _finding(
                 path, finding.rule, f"{more:,} more problem{'s' if more > 1 else ''} like the ones above "
                                     f"from here on, not listed one by one. Fix them all, then check again.",
-                finding.line, finding.column)
+                finding.line, finding.column, finding.severity)
     return findings
+
+
+def _paths_of_marks(root: yaml.Node, marks: set[tuple[int, int]]) -> dict[tuple[int, int], JsonPath]:
+    """The path of each value (or key) node that starts at one of ``marks`` (0-based line, column)."""
+    found: dict[tuple[int, int], JsonPath] = {}
+    if not marks:
+        return found
+    stack: list[tuple[yaml.Node, JsonPath]] = [(root, ())]
+    while stack:
+        node, at = stack.pop()
+        start = (node.start_mark.line, node.start_mark.column)
+        if start in marks and start not in found:
+            found[start] = at
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                name = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
+                key_start = (key_node.start_mark.line, key_node.start_mark.column)
+                if key_start in marks and key_start not in found:
+                    found[key_start] = at + (name,)
+                stack.append((value_node, at + (name,)))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend((item, at + (index,)) for index, item in enumerate(node.value))
+    return found
 
 
 def _check_depth(text: str) -> None:
@@ -426,8 +572,9 @@ def _nesting_bound(text: str) -> int:
     return flow + block
 
 
-def _finding(path: str, rule: str, message: str, line: int, column: int) -> Finding:
-    return Finding(file=path, line=line, column=column, rule=rule, severity="error", message=message)
+def _finding(path: str, rule: str, message: str, line: int, column: int, severity: Severity = "error",
+             at: JsonPath = ()) -> Finding:
+    return Finding(file=path, line=line, column=column, rule=rule, severity=severity, message=message, path=at)
 
 
 def compose_positions(text: str) -> yaml.Node | None:

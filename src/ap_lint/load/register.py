@@ -37,6 +37,9 @@ class Record:
     problems: list[Finding] = field(default_factory=list)
     #: whether any text scan of its kind may match its text, when known from loading (None: not yet asked)
     scan_hit: bool | None = None
+    #: whether the file is newer than the register's other files (added by the change being checked, or not
+    #: yet committed): a relation of `earlier` records never lists it for an older file
+    newer: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,7 +219,8 @@ def record_from_bytes(source: SourceFile, raw: bytes, max_bytes: int) -> Record:
         problems = [Finding(p.file, p.line + offset, p.column, p.rule, p.severity, p.message) for p in problems]
     data = loaded.data
     return Record(source.kind, source.path.stem, source.display, data, digest, offset,
-                  valid=data is not None and not problems, problems=problems)
+                  valid=data is not None and all(p.severity != "error" for p in problems),
+                  problems=problems)
 
 
 def _front_matter(raw: bytes) -> tuple[bytes, int]:
@@ -291,4 +295,7 @@ class Register:
         if not isinstance(value, (str, int, float, bool)):
             return [], []
         members = [r for r in self._group_index(relation.target, relation.field).get(value, []) if r is not record]
+        if relation.earlier:
+            mine = (record.newer, record.file)
+            members = [r for r in members if (r.newer, r.file) < mine]
         return [r.data for r in members], members

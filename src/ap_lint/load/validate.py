@@ -55,6 +55,44 @@ class SchemaValidator:
         unique = {(f.path, f.message): f for f in found}
         return _capped(sorted(unique.values(), key=lambda f: (f.path, f.message)))
 
+    def subschema_at(self, kind: str, path: JsonPath) -> dict[str, Any]:
+        """The schema of the value at ``path`` in a record of ``kind`` (properties and items, $refs followed);
+        {} where the schema does not say."""
+        schema = self.schemas.get(kind, {})
+        node: Any = _resolve(schema, schema)
+        for part in path:
+            if not isinstance(node, dict):
+                return {}
+            if isinstance(part, int):
+                node = node.get("items", {})
+            else:
+                node = node.get("properties", {}).get(part, {})
+            node = _resolve(schema, node)
+        return node if isinstance(node, dict) else {}
+
+    def explain_loaded(self, kind: str, problem: Finding) -> Finding:
+        """A loader problem, said again with what the schema knows about its value (the choices it allows)."""
+        if problem.rule != "yaml-boolean-word" or not problem.path or not isinstance(problem.path[-1], str):
+            return problem
+        wanted = self.subschema_at(kind, problem.path)
+        choices = wanted.get("enum")
+        word = problem.message.split("'")[1] if problem.message.count("'") >= 2 else ""
+        if isinstance(choices, list) and choices and all(isinstance(c, str) for c in choices):
+            field = problem.path[-1]
+            options = ", ".join(choices)
+            return dataclasses.replace(problem, message=(
+                f"'{word}' is read by YAML as true or false, not as a word, and '{field}' must be one of: "
+                f"{options}. Write one of these instead."), fixes=tuple(Fix(f"Write {c}", c) for c in choices))
+        if wanted.get("type") == "boolean":
+            return dataclasses.replace(problem, message=(
+                f"'{word}' is read by YAML 1.1 as a yes/no value but other tools read it as text: "
+                f"write true or false."), fixes=tuple(f for f in problem.fixes if "quotes" not in f.title))
+        if wanted.get("type") == "string":
+            return dataclasses.replace(problem, message=(
+                f"'{word}' is read by YAML as true or false, not as text. Put it in quotes: '{word}'."),
+                fixes=tuple(f for f in problem.fixes if "quotes" in f.title))
+        return problem
+
     def _fast_findings(self, kind: str, schema: dict[str, Any], file: str, record_id: str,
                        data: Any) -> Iterator[Finding]:
         for error in self._fast[kind].iter_errors(data):
@@ -72,9 +110,9 @@ class SchemaValidator:
         rule = annotations.get("x-rule", SCHEMA_RULE)
 
         def finding(message: str, at: JsonPath = path, rule_id: str = rule, cites: str | None = clause,
-                    fixes: tuple[Fix, ...] = ()) -> Finding:
+                    at_key: bool = False, fixes: tuple[Fix, ...] = ()) -> Finding:
             return Finding(file=file, line=0, column=0, rule=rule_id, severity="error", message=message,
-                           clause=cites, path=at, record=record_id, fixes=fixes)
+                           clause=cites, path=at, record=record_id, at_key=at_key, fixes=fixes)
 
         keyword = error.validator
         subschema: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
@@ -84,15 +122,18 @@ class SchemaValidator:
             for key in error.instance:
                 if key in known:
                     continue
+                close = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.6)
+                suggestion = f" Did you mean '{close[0]}'?" if close else ""
                 text = unknown_spec.get("message") or (
                     f"'{key}' is not a field here{_where(path)}. Check its spelling against the schema, "
-                    "or remove it.")
+                    "or remove it.{suggestion}")
+                text = text.replace("{suggestion}", suggestion) if "{suggestion}" in text else text + suggestion
                 # a rule named by x-unknown-field (such as a privacy rule) cites its own clause, if any
                 cites = unknown_spec.get("clause") if "rule" in unknown_spec else clause
                 near = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.75)
                 fixes = tuple(Fix(f"Rename to '{name}'", name, "key") for name in near if name not in error.instance)
                 yield finding(text.replace("{field}", str(key)), path + (key,), unknown_spec.get("rule", rule), cites,
-                              fixes)
+                              at_key=True, fixes=fixes)
             return
         custom = annotations.get("x-message")
         fixes = _date_fixes(error.instance) if subschema.get("format") == "date" else ()
@@ -100,7 +141,7 @@ class SchemaValidator:
                 and error.instance.strip().isdigit()):
             fixes = (Fix(f"Write the number {int(error.instance)}", str(int(error.instance))),)
         if custom:
-            yield finding(custom, fixes=fixes)
+            yield finding(custom + _date_fix(keyword, error.instance), fixes=fixes)
             return
         if keyword == "required":
             properties = subschema.get("properties", {})
@@ -113,7 +154,39 @@ class SchemaValidator:
                     yield finding(f"'{name}'{about} is missing{_where(path)}: add it.", path + (name,),
                                   cites=missing.get("x-clause", clause))
             return
-        yield finding(_message(str(keyword), error, annotations.get("title"), path), fixes=fixes)
+        yield finding(_message(str(keyword), error, annotations.get("title"), path) + _date_fix(keyword, error.instance),
+                      fixes=fixes)
+
+
+_DAY_MONTH_YEAR = re.compile(r"^\s*([0-9]{1,2})[/.\-]([0-9]{1,2})[/.\-]([0-9]{4})\s*$")
+
+
+def _date_fix(keyword: Any, value: Any) -> str:
+    """For a date written day/month/year (14/09/2026), the same date as YYYY-MM-DD, read the UK way."""
+    match = _DAY_MONTH_YEAR.match(value) if isinstance(value, str) and keyword in ("format", "pattern") else None
+    if match is None:
+        return ""
+    day, month, year = (int(part) for part in match.groups())
+    try:
+        date = datetime.date(year, month, day)
+    except ValueError:
+        return (f" Read the UK way (day/month/year), {value.strip()} is not a real date: check the day and month "
+                "and write it as YYYY-MM-DD.")
+    return (f" Read the UK way (day/month/year), {value.strip()} is {date.day} {date:%B %Y}: "
+            f"write {date.isoformat()}.")
+
+
+def _resolve(schema: dict[str, Any], node: Any) -> Any:
+    """``node`` with a local ``$ref`` (#/$defs/name) followed, its own keywords kept over the target's."""
+    seen = 0
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/") \
+            and seen < 16:
+        target: Any = schema
+        for step in node["$ref"][2:].split("/"):
+            target = target.get(step, {}) if isinstance(target, dict) else {}
+        node = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+        seen += 1
+    return node
 
 
 _MONTHS = {name: number for number, name in enumerate(

@@ -21,6 +21,8 @@ import yaml
 from yaml.events import (DocumentEndEvent, DocumentStartEvent, MappingEndEvent, MappingStartEvent, ScalarEvent,
                          SequenceEndEvent, SequenceStartEvent, StreamEndEvent, StreamStartEvent)
 
+from ap_lint.load.loader import CUT_COMMENT_ANYWHERE
+
 try:
     from yaml._yaml import CParser as _CParser
     CParser: Any = _CParser
@@ -147,7 +149,7 @@ def _build(parser: Any) -> dict[str, Any]:
 
 def load_fast(text: str) -> dict[str, Any] | None:
     """The record's data if ``text`` is a clean single mapping; otherwise None (use the strict loader)."""
-    if not AVAILABLE or _UNUSUAL.search(text):
+    if not AVAILABLE or _UNUSUAL.search(text) or ("#" in text and CUT_COMMENT_ANYWHERE.search(text)):
         return None
     try:
         parser = CParser(text)

@@ -24,6 +24,12 @@ BUILTIN_RULES: dict[str, tuple[str, str]] = {
     "yaml-boolean-word": ("yes/no/on/off are not used as words",
                           "YAML 1.1 reads yes, no, on and off as true or false; other tools read them as text."),
     "yaml-sexagesimal": ("Times are quoted", "YAML 1.1 reads 15:00 as the number 900 (base 60)."),
+    "yaml-indentation": ("The lines of one block are indented alike",
+                         "YAML reads which field belongs where from the indentation; one space too many or too "
+                         "few breaks the file."),
+    "yaml-comment-cut": ("A value is not cut short by a comment (a warning)",
+                         "YAML reads ' #' and what follows as a comment, so 'Meeting #2 went well' is stored as "
+                         "'Meeting'."),
     "yaml-leading-zero": ("Numbers with a leading zero are quoted",
                           "YAML 1.1 reads 012345 as an octal number and the leading zero is lost."),
     "yaml-invalid-date": ("Dates are real calendar dates", "2026-02-30 looks like a date but is not one."),

@@ -68,6 +68,11 @@ def markdown_code(text: Any) -> str:
     return f"{fence}{pad}{escaped}{pad}{fence}"
 
 
+def path_breaks(text: Any) -> markupsafe.Markup:
+    """A file path, escaped, that a narrow column breaks after a '/' rather than inside a name."""
+    return markupsafe.escape(str(text)).replace("/", markupsafe.Markup("/<wbr>"))
+
+
 _SYMBOLS = {"ok": "✔", "warning": "⚠", "error": "✖", "neutral": "•", "": ""}
 
 
@@ -82,6 +87,7 @@ def _environment(autoescape: bool) -> jinja2.Environment:
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
         finalize=_printable)
     environment.filters.update(long_date=long_date, due_when=due_when, md=markdown_cell, md_code=markdown_code,
+                               path_breaks=path_breaks,
                                symbol=lambda tone: _SYMBOLS.get(tone, ""))
     if not autoescape:  # Markdown: a value that is not a date is shown as it is, so it is escaped like any other
         environment.filters.update(long_date=lambda iso: markdown_cell(long_date(iso)))

@@ -1,0 +1,173 @@
+"""The data team's first hour: a placement copied and edited by hand, each common mistake made once.
+
+Every mistake must give a finding on the edited file, on the line that is wrong,
+whose message says what to write, and no error on any other file.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+TODAY = "2026-11-28"
+ORIGINAL = "records/placements/oakfield/oakfield-2026-001.yaml"
+COPY = "records/placements/oakfield/oakfield-2026-009.yaml"
+Run = Callable[..., "subprocess.CompletedProcess[str]"]
+
+
+def git(root: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.name=Test Editor", "-c", "user.email=editor@example.org",
+                    "-c", "commit.gpgsign=false", *args], cwd=root, check=True, capture_output=True)
+
+
+@pytest.fixture
+def register(tmp_path: Path) -> Path:
+    """A register with a copy of an example placement, made for another pupil (its id and pupil changed)."""
+    root = tmp_path / "register"
+    shutil.copytree(REPO_ROOT / "records", root / "records")
+    text = (root / ORIGINAL).read_text("utf-8")
+    text = text.replace("id: oakfield-2026-001", "id: oakfield-2026-009").replace("CRST-P-10482", "CRST-P-10999")
+    (root / COPY).write_text(text, "utf-8")
+    return root
+
+
+def edit(root: Path, relative: str, old: str, new: str) -> int:
+    """Replace the one ``old`` in the file by ``new``; return the line (1-based) it starts on."""
+    path = root / relative
+    text = path.read_text("utf-8")
+    assert text.count(old) >= 1, f"{old!r} is not in {relative}"
+    at = text.index(old)
+    path.write_text(text[:at] + new + text[at + len(old):], "utf-8")
+    return text.count("\n", 0, at) + 1
+
+
+def findings(run_cli: Run, root: Path, *extra: str) -> list[dict[str, Any]]:
+    done = run_cli("check", root, "--today", TODAY, "--format", "json", "--no-cache", *extra, cwd=root)
+    assert done.returncode in (0, 1), done.stderr
+    result: list[dict[str, Any]] = json.loads(done.stdout)["findings"]
+    return result
+
+
+def only_on(found: list[dict[str, Any]], file: str, rule: str, line: int, severity: str = "error") -> str:
+    """The message of the one finding of ``rule`` at ``line`` of ``file``; no error elsewhere."""
+    elsewhere = [f for f in found if f["file"] != file and f["severity"] == "error"]
+    assert elsewhere == []
+    mine = [f for f in found if f["file"] == file and f["rule"] == rule]
+    assert [(f["line"], f["severity"]) for f in mine] == [(line, severity)], mine
+    message: str = mine[0]["message"]
+    return message
+
+
+def test_the_copy_itself_is_clean(run_cli: Run, register: Path) -> None:
+    assert [f for f in findings(run_cli, register) if f["severity"] == "error"] == []
+
+
+def test_a_day_month_year_date_says_the_iso_date(run_cli: Run, register: Path) -> None:
+    line = edit(register, COPY, "start_date: 2026-09-14", "start_date: 14/09/2026")
+    message = only_on(findings(run_cli, register), COPY, "schema", line)
+    assert "14/09/2026 is 14 September 2026: write 2026-09-14" in message
+    assert "UK" in message
+
+
+def test_a_day_month_year_date_on_the_record_says_the_iso_date(run_cli: Run, register: Path) -> None:
+    line = edit(register, COPY, "  - date: 2026-10-16", "  - date: 16/10/2026")
+    message = only_on(findings(run_cli, register), COPY, "schema", line)
+    assert "(day/month/year), 16/10/2026 is 16 October 2026: write 2026-10-16." in message
+
+
+def test_an_unquoted_time_says_the_zero_padded_quoted_time(run_cli: Run, register: Path) -> None:
+    line = edit(register, COPY, 'start: "09:00"', "start: 9:30")
+    message = only_on(findings(run_cli, register), COPY, "yaml-sexagesimal", line)
+    assert message.endswith('"09:30".')
+
+
+def test_a_yes_in_a_field_with_choices_names_the_choices(run_cli: Run, register: Path) -> None:
+    line = edit(register, COPY, "decision: continue", "decision: yes")
+    message = only_on(findings(run_cli, register), COPY, "yaml-boolean-word", line)
+    assert "'decision' must be one of: continue, extend, reintegrate, end" in message
+    assert "quotes" not in message
+
+
+def test_a_misspelt_field_is_a_spelling_problem_on_its_own_line(run_cli: Run, register: Path) -> None:
+    line = edit(register, COPY, "reviews:", "reveiws:")
+    message = only_on(findings(run_cli, register), COPY, "schema", line)
+    assert "Did you mean 'reviews'?" in message
+    assert "name" not in message and "privacy" not in message
+
+
+def test_an_unknown_field_in_the_pupil_block_is_a_privacy_problem(run_cli: Run, register: Path) -> None:
+    line = edit(register, COPY, "  year_group: 9", "  year_group: 9\n  surname: Example")
+    message = only_on(findings(run_cli, register), COPY, "privacy-unknown-field", line + 1)
+    assert "'surname' cannot be recorded about a pupil" in message
+
+
+def test_one_extra_space_is_named_as_indentation(run_cli: Run, register: Path) -> None:
+    line = edit(register, COPY, "  year_group: 9", "   year_group: 9")
+    message = only_on(findings(run_cli, register), COPY, "yaml-indentation", line)
+    assert f"Line {line} is indented 3 spaces" in message and "indent it by 2 spaces" in message
+    assert "quotes" not in message
+
+
+def test_one_extra_space_on_a_block_s_first_line_is_found_on_that_line(run_cli: Run, register: Path) -> None:
+    line = edit(register, COPY, "  ref: CRST", "   ref: CRST")
+    message = only_on(findings(run_cli, register), COPY, "yaml-indentation", line)
+    assert "indent it by 2 spaces" in message
+
+
+def test_a_value_cut_by_a_comment_is_a_warning_that_says_to_quote_it(run_cli: Run, register: Path) -> None:
+    line = edit(register, COPY, "progress: Settling in well", "progress: Meeting #2 went well")
+    message = only_on(findings(run_cli, register), COPY, "yaml-comment-cut", line, "warning")
+    assert message.startswith("'Meeting' is all that is stored here")
+    assert 'put the whole value in quotes: "Meeting #2 went well' in message
+
+
+def test_a_comment_set_apart_is_not_reported(run_cli: Run, register: Path) -> None:
+    edit(register, COPY, "review_every_weeks: 6", "review_every_weeks: 6  # every half term")
+    edit(register, COPY, "status: active", "status: active  # until the spring")
+    assert [f for f in findings(run_cli, register) if f["rule"] == "yaml-comment-cut"] == []
+
+
+def test_notice_after_the_first_day_says_after(run_cli: Run, register: Path) -> None:
+    line = edit(register, COPY, "parents_on: 2026-09-04", "parents_on: 2026-09-16")
+    message = only_on(findings(run_cli, register), COPY, "behaviour-parents-notified-in-time", line)
+    assert "2 school day(s) after the first day (2026-09-14)" in message
+    assert "-2" not in message
+
+
+def test_a_placement_in_another_school_s_folder_names_the_right_folder(run_cli: Run, register: Path) -> None:
+    moved = "records/placements/riverside/oakfield-2026-009.yaml"
+    (register / COPY).rename(register / moved)
+    message = only_on(findings(run_cli, register), moved, "placement-id-matches-file", 3)
+    assert "Move it to records/placements/oakfield/" in message
+
+
+def test_a_copy_whose_id_was_not_changed_is_blamed_alone(run_cli: Run, register: Path) -> None:
+    line = edit(register, COPY, "id: oakfield-2026-009", "id: oakfield-2026-001")
+    found = findings(run_cli, register)
+    message = only_on(found, COPY, "placement-id-unique", line)
+    assert "change its id to 'oakfield-2026-009'" in message
+
+
+def test_a_copy_added_by_a_change_is_blamed_though_its_name_comes_first(run_cli: Run, register: Path) -> None:
+    git(register, "init", "-q", "-b", "main")
+    git(register, "add", ".")
+    git(register, "commit", "-q", "-m", "register")
+    git(register, "checkout", "-q", "-b", "new-placement")
+    copy = "records/placements/oakfield/oakfield-2026-000.yaml"
+    text = (register / ORIGINAL).read_text("utf-8").replace("CRST-P-10482", "CRST-P-10998")
+    (register / copy).write_text(text, "utf-8")
+    git(register, "add", copy)
+    git(register, "commit", "-q", "-m", "a new placement")
+    found = findings(run_cli, register, "--since", "main")
+    assert [(f["file"], f["rule"]) for f in found if f["rule"] == "placement-id-unique"] == [
+        (copy, "placement-id-unique")]
+    assert not [f for f in found if f["file"] == ORIGINAL and f["severity"] == "error"]
+    # a full run, once both are committed, blames one of the two, the same one every time (the later path)
+    blamed = [f["file"] for f in findings(run_cli, register) if f["rule"] == "placement-id-unique"]
+    assert blamed == [ORIGINAL]
