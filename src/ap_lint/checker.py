@@ -22,6 +22,7 @@ from ap_lint.parallel import MIN_PARALLEL_ITEMS, default_jobs, map_chunks
 from ap_lint.load.register import Record, Register, SourceFile, discover, read_source
 from ap_lint.evaluate.locate import locate_findings, read_text
 from ap_lint.evaluate.rules import Rule, RuleCompiler
+from ap_lint.evaluate.textscan import Masker, mask_findings
 from ap_lint.evaluate.waivers import apply_waivers
 from ap_lint.load.validate import SchemaValidator
 
@@ -109,7 +110,8 @@ class Checker:
                 if record.data is not None:
                     # Answer "could any text scan match?" while the text is in hand: later, in a forked
                     # worker, reading every text value again would copy the memory that holds it.
-                    record.scan_hit = scans_may_match(filters.get(record.kind), record.data)
+                    record.scan_hit = scans_may_match(filters.get(record.kind), record.data,
+                                                      (comment[2] for comment in record.comments))
                 records.append(record)
             return records
 
@@ -201,6 +203,8 @@ class Checker:
                                  for file, key in keys.items()}
         located = locate_findings(findings, text_of, offsets) + reused + fresh
         located = apply_waivers(located, register, self.pack, self.rules, today)
+        # One masking path: whatever a finding quotes (a value, a field's name) passes the pack's text scans.
+        located = mask_findings(located, Masker(self.rules, evaluator.scan_context(register), dates=False))
         located.sort(key=lambda f: (f.file, f.line, f.column, f.rule, f.message))
         return CheckResult(root, today, located, self.rules, self.pack, records)
 

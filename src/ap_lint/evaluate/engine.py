@@ -8,12 +8,14 @@ locates only the files that have findings.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
 from ap_lint.evaluate.expressions import EvaluationError, Template
+from ap_lint.evaluate.textscan import Masker, ScanContext, context_for, find, masked, normalise
 from ap_lint.findings import Finding, JsonPath, format_path, parse_path
 from ap_lint.load.loader import iter_text_values
 from ap_lint.load.register import Record, Register
@@ -38,21 +40,43 @@ class Evaluator:
         self.compiler = compiler
         self.pack = compiler.pack
         self.context = context
+        self.rules = rules
         self.rules_by_kind: dict[str, list[Rule]] = {}
         for rule in rules:
             if rule.history is None:
-                self.rules_by_kind.setdefault(rule.kind, []).append(rule)
+                for variant in compiler.variants(rule):
+                    self.rules_by_kind.setdefault(variant.kind, []).append(variant)
         self.screens = {kind: compiler.screen(kind, kind_rules) for kind, kind_rules in self.rules_by_kind.items()}
         self.scan_filters = scan_filters(rules)
         # `rules` in a rule's context: every rule of the pack by id, with what waivers need to know of it
         self.rule_catalogue = {
             document["id"]: {"applies_to": document["applies_to"], "waivable": document.get("waivable", True),
-                             "severity": document["severity"], "clause": document["clause"]}
+                             "severity": document["severity"], "clause": document["clause"],
+                             "kinds": document["applies_to"] if isinstance(document["applies_to"], list)
+                             else [document["applies_to"]]}
             for _, document in self.pack.rule_documents
         }
+        self._scan_context: tuple[int, ScanContext] | None = None
+        self._masker: Masker | None = None
+
+    def scan_context(self, register: Register) -> ScanContext:
+        """Today, the settings and the values the register records where scans allow them (once per register)."""
+        if self._scan_context is None or self._scan_context[0] != id(register):
+            context = context_for(self.rules, ((r.kind, r.data) for r in register.records), self.context.today,
+                                  self.context.settings)
+            self._scan_context = (id(register), context)
+            self._masker = Masker(self.rules, context)
+        return self._scan_context[1]
+
+    def masker(self, register: Register) -> Masker:
+        """The masker of this register: every value a message quotes goes through it."""
+        self.scan_context(register)
+        assert self._masker is not None
+        return self._masker
 
     def evaluate(self, register: Register, records: Iterable[Record] | None = None) -> list[Finding]:
         singles = {name: register.single(spec) for name, spec in self.pack.kinds.items() if spec.single}
+        self.scan_context(register)
         findings: list[Finding] = []
         for record in records if records is not None else register.records:
             if record.kind not in self.rules_by_kind:
@@ -98,7 +122,7 @@ class Evaluator:
         variables: dict[str, Any] = {
             "record": record.data,
             "file": {"path": record.file, "folder": folder.rpartition("/")[2], "stem": name.rpartition(".")[0],
-                     "id": record.id},
+                     "id": record.id, "kind": record.kind},
             "settings": self.context.settings,
             "today": self.context.today,
             "rule_ids": self.context.rule_ids,
@@ -158,6 +182,12 @@ class Evaluator:
     def _failed(self, rule: Rule, record: Record, activation: Any) -> Finding:
         return self._finding(rule, record, self._path(rule.at, activation), self._render(rule.message, activation))
 
+    def _render(self, template: Template | None, activation: Any) -> str:
+        """A message with every value it quotes masked (the pack's text scans: see textscan.Masker)."""
+        masker = self._masker
+        return template.render(activation, masker.mask if masker is not None else None) if template is not None \
+            else ""
+
     def _scans_may_match(self, record: Record) -> bool:
         """False when no text value of the record matches any scan of its kind: one search rules them all out.
 
@@ -165,27 +195,33 @@ class Evaluator:
         """
         if record.scan_hit is not None:
             return record.scan_hit
-        return scans_may_match(self.scan_filters.get(record.kind), record.data)
+        return scans_may_match(self.scan_filters.get(record.kind), record.data, (c[2] for c in record.comments))
 
     def _scan(self, rule: Rule, record: Record, variables: dict[str, Any]) -> Iterator[Finding]:
+        """The rule's matches in every text value of the record (one finding per value), then in every
+        comment of its file that holds a match not already found in a value."""
         scan = rule.scan
-        assert scan is not None
+        assert scan is not None and self._scan_context is not None
+        context = self._scan_context[1]
+        seen: set[str] = set()
         for path, text in iter_text_values(record.data):
             if scan.skip_paths and any(p.match(format_path(path)) for p in scan.skip_paths):
                 continue
-            for match in scan.pattern.finditer(text):
-                found = match.group(0)
-                if scan.check is not None and not scan.check.valid(found):
-                    continue
-                masked = found[:2] + "…" if len(found) > 4 else "…"
-                activation = self._activation(rule, {**variables, "match": masked,
+            for found in find(scan, normalise(text), context):
+                seen.add(found)
+                activation = self._activation(rule, {**variables, "match": masked(found, scan.show),
                                                      "path": format_path(path)}, "scan")
                 yield self._finding(rule, record, path, self._render(rule.message, activation))
                 break
-
-    @staticmethod
-    def _render(template: Template | None, activation: Any) -> str:
-        return template.render(activation) if template is not None else ""
+        for line, column, text in record.comments:
+            for found in find(scan, normalise(text), context):
+                if found in seen:
+                    continue
+                activation = self._activation(rule, {**variables, "match": masked(found, scan.show),
+                                                     "path": f"The comment on line {line}"}, "scan")
+                finding = self._finding(rule, record, (), self._render(rule.message, activation))
+                yield dataclasses.replace(finding, line=line, column=column)
+                break
 
     @staticmethod
     def _path(template: Template | None, activation: Any) -> JsonPath:
@@ -197,21 +233,46 @@ class Evaluator:
                        message=message, clause=rule.clause, path=path, record=record.id)
 
 
-def scan_filters(rules: list[Rule]) -> dict[str, re.Pattern[str] | None]:
-    """Per record kind, one pattern that rules out all of the kind's text scans at once (see _scan_filter)."""
+@dataclass(frozen=True)
+class ScanFilter:
+    """Rules out all of a kind's text scans at once: one pattern over the joined text (see _scan_filter),
+    and for scans that look words up in a word list, the lookup itself (a set lookup per candidate)."""
+
+    combined: re.Pattern[str] | None
+    always: bool  # a scan the combined pattern cannot stand for
+    word_scans: tuple[Rule, ...]
+
+    def may_match(self, texts: list[str]) -> bool:
+        if self.always:
+            return True
+        joined = "\n".join(normalise(text) for text in texts)
+        if self.combined is not None and self.combined.search(joined) is not None:
+            return True
+        for rule in self.word_scans:
+            scan = rule.scan
+            assert scan is not None and scan.words is not None
+            for match in scan.pattern.finditer(joined):
+                if match.group(scan.words.group) in scan.words.words:
+                    return True
+        return False
+
+
+def scan_filters(rules: list[Rule]) -> dict[str, ScanFilter | None]:
+    """Per record kind, what rules out all of the kind's text scans at once (see ScanFilter)."""
     by_kind: dict[str, list[Rule]] = {}
     for rule in rules:
-        by_kind.setdefault(rule.kind, []).append(rule)
+        for kind in rule.kinds or (rule.kind,):
+            by_kind.setdefault(kind, []).append(rule)
     return {kind: _scan_filter(kind_rules) for kind, kind_rules in by_kind.items()}
 
 
-def scans_may_match(combined: re.Pattern[str] | None, data: Any) -> bool:
-    """False when ``combined`` (a kind's scan filter) finds nothing in the record's joined text values."""
-    if combined is None:
+def scans_may_match(scan_filter: ScanFilter | None, data: Any, comments: Iterable[str] = ()) -> bool:
+    """False when ``scan_filter`` (a kind's) finds nothing in the record's text values and comments."""
+    if scan_filter is None:
         return True
-    texts: list[str] = []
+    texts: list[str] = list(comments)
     _collect_texts(data, texts)
-    return combined.search("\n".join(texts)) is not None
+    return scan_filter.may_match(texts)
 
 
 def _collect_texts(data: Any, out: list[str]) -> None:
@@ -230,26 +291,36 @@ def _collect_texts(data: Any, out: list[str]) -> None:
 _JOIN_UNSAFE = re.compile(r"(?<!\\)[$^]|\\[AZ]|\(\?<?!(?:[^()\\]|\\.)*(?:\\s|\\W|\[\^|(?<![\\\[])\.)")
 
 
-def _scan_filter(rules: list[Rule]) -> re.Pattern[str] | None:
-    """One pattern that finds a match in a record's text values joined by newlines whenever any scan
-    would find one in a single value; None where that cannot be promised (see _JOIN_UNSAFE).
+def _scan_filter(rules: list[Rule]) -> ScanFilter | None:
+    """What finds a match in a record's normalised text values joined by newlines whenever any scan
+    would find one in a single value; None when the kind has no scans. A scan whose pattern cannot be
+    joined safely (see _JOIN_UNSAFE) makes the filter always answer yes.
 
     Most records contain nothing any scan looks for: one search of the joined text rules them all out.
     """
     parts = []
+    words: list[Rule] = []
+    always = False
     for rule in rules:
         if rule.scan is None:
             continue
+        if rule.scan.words is not None:
+            words.append(rule)
+            continue
         source = rule.scan.pattern.pattern
         if _JOIN_UNSAFE.search(_without_classes(source)) or rule.scan.pattern.flags & (re.MULTILINE | re.DOTALL):
-            return None
+            always = True
+            continue
         parts.append(f"(?{'i' if rule.scan.pattern.flags & re.IGNORECASE else ''}:{source})")
-    if not parts:
+    if not parts and not words and not always:
         return None
-    try:
-        return re.compile("|".join(parts))
-    except re.error:
-        return None
+    combined = None
+    if parts:
+        try:
+            combined = re.compile("|".join(parts))
+        except re.error:
+            always = True
+    return ScanFilter(combined, always, tuple(words))
 
 
 def _without_classes(source: str) -> str:

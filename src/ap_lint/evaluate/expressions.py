@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from cel_expr_python import cel
 from cel_expr_python.ext.ext_bindings import ExtBindings
@@ -132,7 +132,8 @@ class Template:
         parts.append(text[position:])
         return cls(tuple(p for p in parts if p != ""))
 
-    def render(self, activation: Any) -> str:
+    def render(self, activation: Any, mask: Callable[[str], str] | None = None) -> str:
+        """The text with each placeholder's value filled in (and passed through ``mask``, if given)."""
         out = []
         for part in self.parts:
             if isinstance(part, str):
@@ -142,7 +143,7 @@ class Template:
                 value = part.evaluate(activation)
             except EvaluationError:
                 value = "(not recorded)"
-            out.append(_text(value))
+            out.append(mask(_text(value)) if mask is not None else _text(value))
         return "".join(out)
 
 

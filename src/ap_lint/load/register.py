@@ -8,6 +8,7 @@ writes anything.
 from __future__ import annotations
 
 import fnmatch
+import re
 import os
 import hashlib
 from dataclasses import dataclass, field
@@ -36,6 +37,8 @@ class Record:
     problems: list[Finding] = field(default_factory=list)
     #: whether any text scan of its kind may match its text, when known from loading (None: not yet asked)
     scan_hit: bool | None = None
+    #: the comments of its file: (line, column, text after the #); git keeps them as it keeps values
+    comments: tuple[tuple[int, int, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,11 +185,13 @@ def record_from_bytes(source: SourceFile, raw: bytes, max_bytes: int) -> Record:
     digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
     if not source.front_matter and len(raw) <= max_bytes:
         try:
-            data = load_fast(raw.decode("utf-8"))
+            text = raw.decode("utf-8")
+            data = load_fast(text)
         except UnicodeDecodeError:
             data = None
         if data is not None:
-            return Record(source.kind, source.path.stem, source.display, data, digest)
+            return Record(source.kind, source.path.stem, source.display, data, digest,
+                          comments=yaml_comments(text) if "#" in text else ())
     offset = 0
     if source.front_matter:
         raw, offset = _front_matter(raw)
@@ -195,8 +200,34 @@ def record_from_bytes(source: SourceFile, raw: bytes, max_bytes: int) -> Record:
     if offset:
         problems = [Finding(p.file, p.line + offset, p.column, p.rule, p.severity, p.message) for p in problems]
     data = loaded.data
+    comments: tuple[tuple[int, int, str], ...] = ()
+    if data is not None and b"#" in raw and len(raw) <= max_bytes:
+        comments = tuple((line + offset, column, text)
+                         for line, column, text in yaml_comments(raw.decode("utf-8", errors="replace")))
     return Record(source.kind, source.path.stem, source.display, data, digest, offset,
-                  valid=data is not None and not problems, problems=problems)
+                  valid=data is not None and not problems, problems=problems, comments=comments)
+
+
+_COMMENT = re.compile(r"(?m)(?:^|(?<=[ \t]))#([^\n]*)")
+
+
+def yaml_comments(text: str) -> tuple[tuple[int, int, str], ...]:
+    """Every ``#`` comment of a YAML text: (line, column of the #, the text after it).
+
+    A ``#`` at the start of a line or after a space begins a comment, except inside a quoted or block
+    scalar, whose text is a value (and scanned as one): so a candidate inside one may be listed too,
+    and the scans do not report again what a value already holds.
+    """
+    found: list[tuple[int, int, str]] = []
+    line, position = 1, 0
+    for match in _COMMENT.finditer(text):
+        comment = match.group(1).strip()
+        if not comment:
+            continue
+        line += text.count("\n", position, match.start())
+        position = match.start()
+        found.append((line, position - text.rfind("\n", 0, position), comment))
+    return tuple(found)
 
 
 def _front_matter(raw: bytes) -> tuple[bytes, int]:
