@@ -41,6 +41,7 @@ class Evaluator:
         self.pack = compiler.pack
         self.context = context
         self.rules = rules
+        self.scans_by_id = {rule.id: rule.scan for rule in rules if rule.scan is not None}
         self.rules_by_kind: dict[str, list[Rule]] = {}
         for rule in rules:
             if rule.history is None:
@@ -204,17 +205,24 @@ class Evaluator:
         assert scan is not None and self._scan_context is not None
         context = self._scan_context[1]
         seen: set[str] = set()
+        deferred = [self.scans_by_id[other] for other in scan.defer_to if other in self.scans_by_id]
         for path, text in iter_text_values(record.data):
             if scan.skip_paths and any(p.match(format_path(path)) for p in scan.skip_paths):
                 continue
-            for found in find(scan, normalise(text), context):
+            normal = normalise(text)
+            if any(next(find(other, normal, context), None) is not None for other in deferred):
+                continue
+            for found in find(scan, normal, context):
                 seen.add(found)
                 activation = self._activation(rule, {**variables, "match": masked(found, scan.show),
                                                      "path": format_path(path)}, "scan")
                 yield self._finding(rule, record, path, self._render(rule.message, activation))
                 break
         for line, column, text in record.comments:
-            for found in find(scan, normalise(text), context):
+            normal = normalise(text)
+            if any(next(find(other, normal, context), None) is not None for other in deferred):
+                continue
+            for found in find(scan, normal, context):
                 if found in seen:
                     continue
                 activation = self._activation(rule, {**variables, "match": masked(found, scan.show),

@@ -76,8 +76,10 @@ class Scan:
     age: AgeCheck | None = None
     #: a match that is the whole value is a field of its own (a date field), not text: not reported
     within_text: bool = False
-    #: characters of a match shown unmasked in messages (the rest become bullets)
+    #: characters of a match shown unmasked in messages (the rest become an ellipsis)
     show: int = 2
+    #: scan rules that take precedence: a value one of them reports is not reported by this one too
+    defer_to: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -231,6 +233,11 @@ class RuleCompiler:
             if rule.id in seen:
                 raise PolicyPackError(f"rule id '{rule.id}' is also used by {seen[rule.id]}", file=rule.source)
             seen[rule.id] = rule.source
+        scans = {rule.id for rule in rules if rule.scan is not None}
+        for rule in rules:
+            for other in rule.scan.defer_to if rule.scan is not None else ():
+                if other not in scans:
+                    raise PolicyPackError(f"scan.defer_to names '{other}', which is not a scan rule", file=rule.source)
         return rules
 
     def for_kind(self, rule: Rule, kind: str) -> Rule:
@@ -335,7 +342,8 @@ class RuleCompiler:
                 low, high = spec["years_before_today"]
                 age = AgeCheck((int(low), int(high)))
             scan = Scan(pattern, tuple(_skip_pattern(p) for p in spec.get("skip_paths", [])), check, words, age,
-                        bool(spec.get("within_text", False)), int(spec.get("show", 2)))
+                        bool(spec.get("within_text", False)), int(spec.get("show", 2)),
+                        tuple(spec.get("defer_to", [])))
         history = None
         if "history" in document:
             h = document["history"]

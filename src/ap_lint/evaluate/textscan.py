@@ -17,10 +17,12 @@ import datetime
 import re
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from ap_lint.evaluate.rules import Rule, Scan
 from ap_lint.findings import Finding, JsonPath
+from ap_lint.pack import Pack
 
 _SPACE = re.compile(r"\s+")
 #: the ellipsis that ends a masked value
@@ -241,3 +243,20 @@ def mask_findings(findings: list[Finding], masker: Masker) -> list[Finding]:
         out.append(finding if message == finding.message and path == finding.path
                    else dataclasses.replace(finding, message=message, path=path))
     return out
+
+
+def masker_for_register(root: Path, pack: Pack, today: str) -> Masker:
+    """The masker of a register on disk, for output that quotes values outside a check (a record's history).
+
+    Only the pack's scan rules are compiled; the register is read for the values its scans allow.
+    """
+    from ap_lint.evaluate.rules import RuleCompiler
+    from ap_lint.load.register import discover, read_source
+    from ap_lint.load.loader import MAX_FILE_BYTES
+
+    compiler = RuleCompiler(pack)
+    rules = [compiler.compile(source, document) for source, document in pack.rule_documents if "scan" in document]
+    sources, _ = discover(root, pack)
+    records = [read_source(source, MAX_FILE_BYTES) for source in sources]
+    context = context_for(rules, ((r.kind, r.data) for r in records if r.data is not None), today, pack.settings)
+    return Masker(rules, context)

@@ -29,7 +29,7 @@ import os
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from ap_lint.evaluate.engine import EvaluationContext, Evaluator
 from ap_lint.errors import GitError
@@ -370,9 +370,10 @@ class TimelineEntry:
                 "changes": [change.as_dict() for change in self.changes]}
 
 
-def timeline(git: Git, path: str, today: str) -> list[TimelineEntry]:
+def timeline(git: Git, path: str, today: str, mask: Callable[[str], str] | None = None) -> list[TimelineEntry]:
     """Every commit that touched the file at ``path`` (following it through moves), oldest first,
-    then its uncommitted changes, each with the field-level changes it made."""
+    then its uncommitted changes, each with the field-level changes it made (every text in them, field
+    names too, passed through ``mask``: see ``ap_lint.evaluate.textscan.masker_for_register``)."""
     changes = git.log(["HEAD"], [path], follow=True) if git.head is not None else []
     changes += git.uncommitted([path], today)
     blobs = git.read_blobs(blob for change in changes for blob in (change.old, change.new)
@@ -395,8 +396,24 @@ def timeline(git: Git, path: str, today: str) -> list[TimelineEntry]:
         found: list[Change] = []
         if event in ("changed", "moved"):
             found = diff_values(data(change.old, change.old_path or change.path), data(change.new, change.path))
+            if mask is not None:
+                found = [Change(_masked(c.path, mask), c.kind, _masked(c.before, mask), _masked(c.after, mask))
+                         for c in found]
         entries.append(TimelineEntry(change.commit, change.path, event, tuple(found), change.old_path))
     return entries
+
+
+def _masked(value: Any, mask: Callable[[str], str]) -> Any:
+    """``value`` with every text in it (keys too) passed through ``mask``."""
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, tuple):
+        return tuple(_masked(v, mask) for v in value)
+    if isinstance(value, list):
+        return [_masked(v, mask) for v in value]
+    if isinstance(value, dict):
+        return {mask(k) if isinstance(k, str) else k: _masked(v, mask) for k, v in value.items()}
+    return value
 
 
 # --- the history checks -------------------------------------------------------------------------------------------

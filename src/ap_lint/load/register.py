@@ -87,6 +87,13 @@ def discover(root: Path, pack: Pack) -> tuple[list[SourceFile], list[Finding]]:
     register_kinds = [(kind, glob_regex(kind.files)) for kind in pack.kinds.values() if not kind.from_pack]
     patterns = [kind.files for kind, _ in register_kinds]
     for display, full, plain in _walk(root, RECORDS_DIR):
+        if any(part.startswith(".") for part in display.split("/")):
+            problems.append(_problem(display, "file-hidden",
+                                     "This hidden file (its name starts with a dot: a draft, a backup or an editor's "
+                                     "swap file) is not checked, but git commits it like any other file, with "
+                                     "whatever it holds. Delete it, or rename it to a record file so that it is "
+                                     "checked; never commit personal data in it."))
+            continue
         kind = next((k for k, regex in register_kinds if regex.match(display)), None)
         path = Path(full)
         if kind is None:
@@ -122,7 +129,8 @@ def discover(root: Path, pack: Pack) -> tuple[list[SourceFile], list[Finding]]:
 
 def _walk(root: Path, top: str) -> list[tuple[str, str, bool]]:
     """(display path, full path, is a plain file) for every entry under ``top`` that is not a real folder,
-    sorted, skipping hidden names. Links to folders are entries, not descended into."""
+    sorted. Hidden files are entries too (the caller reports them); a hidden folder is one entry, not
+    descended into. Links to folders are entries, not descended into."""
     found: list[tuple[str, str, bool]] = []
     prefix = len(str(root)) + 1
     pending = [os.path.join(str(root), top)]
@@ -133,9 +141,7 @@ def _walk(root: Path, top: str) -> list[tuple[str, str, bool]]:
         except OSError:
             continue
         for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            if entry.is_dir(follow_symlinks=False):
+            if entry.is_dir(follow_symlinks=False) and not entry.name.startswith("."):
                 pending.append(entry.path)
                 if not entry.name.endswith(".yaml"):
                     continue  # a folder named like a record file is also an entry: it is reported, not read
