@@ -352,3 +352,22 @@ def test_a_pupils_name_in_free_text_is_found_and_staff_names_are_not(run_cli: Ru
 def test_a_first_name_and_an_initial_is_found(run_cli: RunCli, register_copy: Path) -> None:
     set_line(register_copy / WAIVER, "reason", "Agreed at the meeting with Jodie K. and the provider lead.")
     assert privacy_findings(run_cli, register_copy) == [("privacy-personal-name", "error", None, WAIVER, 5, 9, "reason")]
+
+
+def test_a_history_timeline_masks_what_the_scans_refuse(run_cli: RunCli, register_copy: Path) -> None:
+    import subprocess
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-c", "user.name=Ann Example", "-c", "user.email=ann@example.org", *args],
+                       cwd=register_copy, check=True, capture_output=True)
+
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "Start the register")
+    set_line(register_copy / PLACEMENT, "rationale", "Call mum on 07700 900123 please, she is happy to talk.")
+    git("commit", "-qam", "Edit the rationale")
+    for output_format in ("text", "json"):
+        done = run_cli("history", "oakfield-2026-001", *PACK, "--format", output_format, cwd=register_copy)
+        assert done.returncode == 0, done.stderr
+        assert "900123" not in done.stdout
+        assert "Call mum on 07…" in done.stdout

@@ -42,6 +42,7 @@ class Evaluator:
         self.context = context
         self.rules = rules
         self.scans_by_id = {rule.id: rule.scan for rule in rules if rule.scan is not None}
+        self.categories = {rule.id: rule.category for rule in rules}
         self.rules_by_kind: dict[str, list[Rule]] = {}
         for rule in rules:
             if rule.history is None:
@@ -206,8 +207,13 @@ class Evaluator:
         context = self._scan_context[1]
         seen: set[str] = set()
         deferred = [self.scans_by_id[other] for other in scan.defer_to if other in self.scans_by_id]
+        # a field the schema already refused under a rule of this rule's category (an unknown field that may
+        # hold personal data) is not reported again for its value
+        refused = [p.path for p in record.problems if self.categories.get(p.rule) == rule.category and p.path]
         for path, text in iter_text_values(record.data):
             if scan.skip_paths and any(p.match(format_path(path)) for p in scan.skip_paths):
+                continue
+            if refused and any(path[:len(r)] == r for r in refused):
                 continue
             normal = normalise(text)
             if any(next(find(other, normal, context), None) is not None for other in deferred):
