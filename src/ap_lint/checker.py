@@ -19,7 +19,7 @@ from ap_lint.git.history import check_history
 from ap_lint.load.loader import MAX_FILE_BYTES
 from ap_lint.pack import Pack, find_pack, load_pack
 from ap_lint.parallel import MIN_PARALLEL_ITEMS, default_jobs, map_chunks
-from ap_lint.load.register import Record, Register, SourceFile, discover, read_source
+from ap_lint.load.register import Record, Register, SourceFile, comments_of, discover, read_source
 from ap_lint.evaluate.locate import locate_findings, read_text
 from ap_lint.evaluate.rules import Rule, RuleCompiler
 from ap_lint.evaluate.textscan import Masker, mask_findings
@@ -118,6 +118,10 @@ class Checker:
         if cache is None:
             return map_chunks(load_chunk, sources, jobs)
         cached = [cache.lookup(source, max_bytes) for source in sources]
+        for source, record in zip(sources, cached):
+            if record is not None and not record.comments:
+                # the cache keeps no comments: read them again, so that a record evaluated afresh is scanned whole
+                record.comments = comments_of(source)
         fresh = iter(map_chunks(load_chunk, [s for s, r in zip(sources, cached) if r is None], jobs))
         return [record if record is not None else next(fresh) for record in cached]
 

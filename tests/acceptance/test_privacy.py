@@ -371,3 +371,21 @@ def test_a_history_timeline_masks_what_the_scans_refuse(run_cli: RunCli, registe
         assert done.returncode == 0, done.stderr
         assert "900123" not in done.stdout
         assert "Call mum on 07…" in done.stdout
+
+
+def test_a_comment_finding_survives_a_cached_run_that_evaluates_the_record_again(run_cli: RunCli,
+                                                                                 register_copy: Path,
+                                                                                 tmp_path: Path) -> None:
+    upn = upn_with_check_letter("999999926001")
+    placement = register_copy / PLACEMENT
+    placement.write_text(f"# pupil UPN {upn}\n" + placement.read_text("utf-8"), "utf-8")
+    env = {"AP_LINT_CACHE_DIR": str(tmp_path / "cache")}
+    expected = ("privacy-upn", "error", None, PLACEMENT, 1, 1, "")
+    first = run_cli("check", "--today", TODAY, "--format", "json", *PACK, register_copy, env=env)
+    assert expected in [(f["rule"], f["severity"], f["clause"], f["file"], f["line"], f["column"], f["path"])
+                        for f in json.loads(first.stdout)["findings"]]
+    school = register_copy / "records" / "schools" / "oakfield.yaml"
+    school.write_text(school.read_text("utf-8") + "# a comment that changes the school's bytes\n", "utf-8")
+    again = run_cli("check", "--today", TODAY, "--format", "json", *PACK, register_copy, env=env)
+    assert expected in [(f["rule"], f["severity"], f["clause"], f["file"], f["line"], f["column"], f["path"])
+                        for f in json.loads(again.stdout)["findings"]]

@@ -214,6 +214,21 @@ def record_from_bytes(source: SourceFile, raw: bytes, max_bytes: int) -> Record:
                   valid=data is not None and not problems, problems=problems, comments=comments)
 
 
+def comments_of(source: SourceFile) -> tuple[tuple[int, int, str], ...]:
+    """The comments of a record file on disk (see yaml_comments); none if it cannot be read."""
+    try:
+        text = source.path.read_bytes().decode("utf-8", errors="replace")
+    except OSError:
+        return ()
+    if "#" not in text:
+        return ()
+    if source.front_matter:
+        body, offset = _front_matter(text.encode("utf-8"))
+        return tuple((line + offset, column, comment)
+                     for line, column, comment in yaml_comments(body.decode("utf-8", errors="replace")))
+    return yaml_comments(text)
+
+
 _COMMENT = re.compile(r"(?m)(?:^|(?<=[ \t]))#([^\n]*)")
 
 
