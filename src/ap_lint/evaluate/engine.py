@@ -59,6 +59,7 @@ class Evaluator:
             for _, document in self.pack.rule_documents
         }
         self._scan_context: tuple[int, ScanContext] | None = None
+        self._texts: tuple[Record, list[tuple[JsonPath, str]]] | None = None
         self._masker: Masker | None = None
 
     def scan_context(self, register: Register) -> ScanContext:
@@ -210,12 +211,11 @@ class Evaluator:
         # a field the schema already refused under a rule of this rule's category (an unknown field that may
         # hold personal data) is not reported again for its value
         refused = [p.path for p in record.problems if self.categories.get(p.rule) == rule.category and p.path]
-        for path, text in iter_text_values(record.data):
+        for path, normal in self._normalised_texts(record):
             if scan.skip_paths and any(p.match(format_path(path)) for p in scan.skip_paths):
                 continue
             if refused and any(path[:len(r)] == r for r in refused):
                 continue
-            normal = normalise(text)
             if any(next(find(other, normal, context), None) is not None for other in deferred):
                 continue
             for found in find(scan, normal, context):
@@ -237,6 +237,12 @@ class Evaluator:
                 yield dataclasses.replace(finding, line=line, column=column)
                 break
 
+    def _normalised_texts(self, record: Record) -> list[tuple[JsonPath, str]]:
+        """The record's text values, normalised once for all of its scans."""
+        if self._texts is None or self._texts[0] is not record:
+            self._texts = (record, [(path, normalise(text)) for path, text in iter_text_values(record.data)])
+        return self._texts[1]
+
     @staticmethod
     def _path(template: Template | None, activation: Any) -> JsonPath:
         return parse_path(template.render(activation)) if template is not None else ()
@@ -250,11 +256,12 @@ class Evaluator:
 @dataclass(frozen=True)
 class ScanFilter:
     """Rules out all of a kind's text scans at once: one pattern over the joined text (see _scan_filter),
-    and for scans that look words up in a word list, the lookup itself (a set lookup per candidate)."""
+    and for scans with checks of their own (a word list, a match that must lie within text), each
+    match over the joined text with those checks (a set lookup; a match that is a whole value is not text)."""
 
     combined: re.Pattern[str] | None
     always: bool  # a scan the combined pattern cannot stand for
-    word_scans: tuple[Rule, ...]
+    checked_scans: tuple[Rule, ...]
 
     def may_match(self, texts: list[str]) -> bool:
         if self.always:
@@ -262,13 +269,27 @@ class ScanFilter:
         joined = "\n".join(normalise(text) for text in texts)
         if self.combined is not None and self.combined.search(joined) is not None:
             return True
-        for rule in self.word_scans:
+        capitalised: set[str] | None = None
+        for rule in self.checked_scans:
             scan = rule.scan
-            assert scan is not None and scan.words is not None
+            assert scan is not None
+            if scan.words is not None:
+                # most texts hold no word of the list at all: one pass over the words rules them out
+                if capitalised is None:
+                    capitalised = set(_WORD.findall(joined))
+                if capitalised.isdisjoint(scan.words.words):
+                    continue
             for match in scan.pattern.finditer(joined):
-                if match.group(scan.words.group) in scan.words.words:
-                    return True
+                if scan.words is not None and match.group(scan.words.group) not in scan.words.words:
+                    continue
+                if scan.within_text and (match.start() == 0 or joined[match.start() - 1] == "\n") and (
+                        match.end() == len(joined) or joined[match.end()] == "\n"):
+                    continue
+                return True
         return False
+
+
+_WORD = re.compile(r"[^\W\d_][^\W_]*")
 
 
 def scan_filters(rules: list[Rule]) -> dict[str, ScanFilter | None]:
@@ -318,7 +339,7 @@ def _scan_filter(rules: list[Rule]) -> ScanFilter | None:
     for rule in rules:
         if rule.scan is None:
             continue
-        if rule.scan.words is not None:
+        if rule.scan.words is not None or rule.scan.within_text:
             words.append(rule)
             continue
         source = rule.scan.pattern.pattern
