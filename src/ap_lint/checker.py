@@ -208,7 +208,7 @@ class Checker:
         located = locate_findings(findings, text_of, offsets) + reused + fresh
         located = apply_waivers(located, register, self.pack, self.rules, today)
         # One masking path: whatever a finding quotes (a value, a field's name) passes the pack's text scans.
-        located = mask_findings(located, Masker(self.rules, evaluator.scan_context(register), dates=False))
+        located = mask_findings(located, Masker(self.rules, evaluator.scan_context(register), heuristics=False))
         located.sort(key=lambda f: (f.file, f.line, f.column, f.rule, f.message))
         return CheckResult(root, today, located, self.rules, self.pack, records)
 

@@ -188,12 +188,14 @@ def _stop_spans(text: str, phrases: Any) -> list[tuple[int, int]]:
 class Masker:
     """Masks every match of the pack's text scans in a text: the one path every quoted value takes."""
 
-    def __init__(self, rules: Iterable[Rule], context: ScanContext, dates: bool = True) -> None:
-        """``dates=False`` leaves out scans that judge a date by its age: in a whole message, a date is
-        mostly a record's own date field quoted, not text someone wrote."""
+    def __init__(self, rules: Iterable[Rule], context: ScanContext, heuristics: bool = True) -> None:
+        """``heuristics=False`` leaves out scans that judge by context (a date by its age, a name by a word
+        list): in a whole message, a date is mostly a record's own date field and a name a person named by
+        design (a commit's author), while a value quoted from a record is masked by every scan."""
         seen: dict[str, Scan] = {}
         for rule in rules:
-            if rule.scan is not None and rule.history is None and (dates or rule.scan.age is None):
+            if rule.scan is not None and rule.history is None and (
+                    heuristics or (rule.scan.age is None and rule.scan.words is None)):
                 seen.setdefault(rule.id, rule.scan)
         self.scans = list(seen.values())
         self.context = context
