@@ -8,7 +8,6 @@ writes anything.
 from __future__ import annotations
 
 import fnmatch
-import re
 import os
 import hashlib
 from dataclasses import dataclass, field
@@ -229,9 +228,6 @@ def comments_of(source: SourceFile) -> tuple[tuple[int, int, str], ...]:
     return yaml_comments(text)
 
 
-_COMMENT = re.compile(r"(?m)(?:^|(?<=[ \t]))#([^\n]*)")
-
-
 def yaml_comments(text: str) -> tuple[tuple[int, int, str], ...]:
     """Every ``#`` comment of a YAML text: (line, column of the #, the text after it).
 
@@ -241,13 +237,19 @@ def yaml_comments(text: str) -> tuple[tuple[int, int, str], ...]:
     """
     found: list[tuple[int, int, str]] = []
     line, position = 1, 0
-    for match in _COMMENT.finditer(text):
-        comment = match.group(1).strip()
-        if not comment:
+    index = text.find("#")
+    while index >= 0:
+        if index and text[index - 1] not in " \t\n":
+            index = text.find("#", index + 1)  # a # inside a word (issue#2) does not start a comment
             continue
-        line += text.count("\n", position, match.start())
-        position = match.start()
-        found.append((line, position - text.rfind("\n", 0, position), comment))
+        end = text.find("\n", index)
+        end = len(text) if end < 0 else end
+        comment = text[index + 1:end].strip()
+        if comment:
+            line += text.count("\n", position, index)
+            position = index
+            found.append((line, index - text.rfind("\n", 0, index), comment))
+        index = text.find("#", end)
     return tuple(found)
 
 
