@@ -1,7 +1,6 @@
-"""A cache of loaded records and check results, keyed by content.
+"""A cache of loaded records and check results, keyed by content: an accelerator only.
 
-Two layers, both in one JSON file under the cache folder (default
-``<register>/.ap-lint-cache/``, which holds its own ``.gitignore``):
+Two layers, both in one JSON file in the register's cache folder:
 
 - each file's loaded record, keyed by the blake2b digest of its bytes, so an
   unchanged file is never parsed or validated twice;
@@ -9,27 +8,182 @@ Two layers, both in one JSON file under the cache folder (default
   pack, "today" and the engine version, so an unchanged register is not
   evaluated again.
 
-JSON rather than pickle: a cache file in a working tree could come from anyone,
-and loading it must never run code. Anything unreadable is ignored (a cold run);
-writes are atomic. A cached run gives exactly the findings of a cold run.
+The cache can only make a run faster, never change its findings:
+
+- it lives outside the work tree by default (the user's cache folder, one
+  sub-folder per register: ``cache_directory``); a folder that git tracks, that
+  lies in or holds ``records/``, or that is (or lies behind) a symbolic link is
+  never read or written (``cache_problem``), so a cache committed to a branch
+  is not believed;
+- every entry read is checked for shape and type; anything odd (a record
+  without data, an unknown severity, a list where an id belongs, a truncated
+  file) throws the whole cache away: a cold run, never an error;
+- JSON rather than pickle: loading it never runs code. Writes are atomic.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
+import stat
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Sequence
+from typing import Any, BinaryIO, Mapping, Sequence
 
 from ap_lint import __version__
-from ap_lint.findings import Finding
+from ap_lint.findings import SEVERITY_ORDER, Finding
 from ap_lint.fsutil import write_atomic
-from ap_lint.load.register import Record, SourceFile
+from ap_lint.load.register import RECORDS_DIR, Record, SourceFile
 
+#: the name of a cache folder ap-lint creates (it ignores itself in git)
 CACHE_DIR_NAME = ".ap-lint-cache"
-_FORMAT = 1
+#: the environment variable naming a cache folder of the user's choosing
+CACHE_DIR_VARIABLE = "AP_LINT_CACHE_DIR"
+_FORMAT = 2
 _BATCH = 1000
+_IGNORE_FILE = "# Created by ap-lint: the cache is never committed.\n*\n"
+
+
+class CacheEntryError(ValueError):
+    """An entry of a cache file that is not what ap-lint writes: the cache is not used."""
+
+
+def user_cache_home(environ: Mapping[str, str] | None = None) -> Path:
+    """The user's cache folder: ``$XDG_CACHE_HOME``, else the platform's (``~/.cache`` on Linux)."""
+    environ = os.environ if environ is None else environ
+    configured = environ.get("XDG_CACHE_HOME", "")
+    if configured and os.path.isabs(configured):
+        return Path(configured)
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches"
+    if sys.platform == "win32" and environ.get("LOCALAPPDATA"):
+        return Path(environ["LOCALAPPDATA"])
+    return Path.home() / ".cache"
+
+
+def cache_directory(register_root: Path, environ: Mapping[str, str] | None = None) -> Path:
+    """The folder for every cache of the register at ``register_root`` (the check's, the history's).
+
+    ``AP_LINT_CACHE_DIR`` when set, else ``<user cache folder>/ap-lint/<name>-<key>``, where the key is
+    a digest of the register's full path: one folder per register, outside its work tree. Check it
+    with ``cache_problem`` (or use ``usable_cache_directory``) before reading from it.
+    """
+    environ = os.environ if environ is None else environ
+    configured = environ.get(CACHE_DIR_VARIABLE)
+    if configured:
+        return Path(configured)
+    resolved = register_root.resolve()
+    key = hashlib.blake2b(os.fsencode(str(resolved)), digest_size=8).hexdigest()
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", resolved.name)[:40].strip(".-") or "register"
+    return user_cache_home(environ) / "ap-lint" / f"{name}-{key}"
+
+
+def _git_top(folder: Path) -> Path | None:
+    for candidate in (folder, *folder.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return None
+
+
+def _tracked(directory: Path) -> bool:
+    """Whether git tracks anything at or under ``directory`` (a resolved path)."""
+    existing = directory
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    top = _git_top(existing)
+    if top is None:
+        return False
+    try:
+        listed = subprocess.run(["git", "-C", str(top), "ls-files", "-z", "--", str(directory)],
+                                capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return True  # cannot tell: do not trust it
+    return listed.returncode != 0 or bool(listed.stdout)
+
+
+def cache_problem(directory: Path, register_root: Path) -> str | None:
+    """Why ``directory`` must not hold the register's cache (None: it may).
+
+    Refused: a symbolic link (the folder or any folder it lies in below the register root), a folder in
+    or holding the register's ``records/``, and a folder git tracks (a cache from a commit is anyone's).
+    """
+    try:
+        absolute = Path(os.path.abspath(directory))
+        resolved = absolute.resolve()
+        records = (register_root / RECORDS_DIR).resolve()
+    except (OSError, RuntimeError) as error:
+        return f"its path cannot be resolved ({error})"
+    if absolute.is_symlink():
+        return "it is a symbolic link"
+    if resolved != absolute and (resolved.is_relative_to(register_root.resolve())
+                                 or absolute.is_relative_to(register_root.resolve())):
+        return "a symbolic link leads to it"
+    if resolved == records or resolved.is_relative_to(records) or records.is_relative_to(resolved):
+        return f"it is in, or holds, the register's {RECORDS_DIR}/ folder"
+    if resolved.exists() and not resolved.is_dir():
+        return "it is not a folder"
+    if _tracked(resolved):
+        return "git tracks files in it (a cache from a commit is not trusted)"
+    return None
+
+
+def usable_cache_directory(register_root: Path, environ: Mapping[str, str] | None = None
+                           ) -> tuple[Path | None, str | None]:
+    """(the register's cache folder, None), or (None, why it is not used)."""
+    directory = cache_directory(register_root, environ)
+    problem = cache_problem(directory, register_root)
+    if problem is not None:
+        return None, f"The cache folder {directory} was not used: {problem}. The check ran without a cache."
+    return directory, None
+
+
+def read_cache_file(path: Path, limit: int = 1 << 31) -> bytes | None:
+    """The bytes of a regular file in a cache folder, never through a symbolic link; None if unreadable."""
+    try:
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        with os.fdopen(descriptor, "rb") as stream:
+            descriptor = -1
+            return stream.read(limit + 1)
+    except OSError:
+        return None
+    finally:
+        if descriptor >= 0:
+            os.close(descriptor)
+
+
+def prepare_cache_directory(directory: Path) -> None:
+    """Create the cache folder if it is missing; a folder ap-lint creates ignores itself in git.
+
+    A folder that already exists is left as it is: a ``.gitignore`` written into someone else's folder
+    could hide files from git.
+    """
+    if directory.is_dir():
+        return
+    directory.mkdir(parents=True)
+    write_atomic(directory / ".gitignore", _IGNORE_FILE)
+
+
+def _expect(condition: bool, what: str) -> None:
+    if not condition:
+        raise CacheEntryError(what)
+
+
+def _is_int(value: Any) -> bool:
+    return type(value) is int
+
+
+def _optional_text(value: Any) -> bool:
+    return value is None or type(value) is str
 
 
 def _record_to_json(record: Record) -> list[Any]:
@@ -37,9 +191,21 @@ def _record_to_json(record: Record) -> list[Any]:
             [finding_to_json(p) for p in record.problems]]
 
 
-def _record_from_json(item: list[Any]) -> Record:
+def _record_from_json(item: Any) -> Record:
+    _expect(type(item) is list and len(item) == 8, "a record entry")
     kind, record_id, file, data, digest, offset, valid, problems = item
-    return Record(kind, record_id, file, data, digest, offset, valid, [finding_from_json(p) for p in problems])
+    _expect(type(kind) is str and type(record_id) is str and type(file) is str and type(digest) is str,
+            "a record's kind, id, file and digest")
+    _expect(re.fullmatch(r"[0-9a-f]{32}", digest) is not None, "a record's digest")
+    _expect(_is_int(offset) and offset >= 0 and type(valid) is bool and type(problems) is list,
+            "a record's offset, validity and problems")
+    found = [finding_from_json(p) for p in problems]
+    _expect(data is None or type(data) is dict, "a record's data")
+    if data is None:
+        # only a file that did not load has no data, and that is always an error on the file
+        _expect(not valid and any(f.severity == "error" for f in found), "a record without data")
+    _expect(valid or bool(found), "an invalid record without problems")
+    return Record(kind, record_id, file, data, digest, offset, valid, found)
 
 
 def finding_to_json(finding: Finding) -> list[Any]:
@@ -47,9 +213,31 @@ def finding_to_json(finding: Finding) -> list[Any]:
             finding.clause, list(finding.path), finding.waived_by, finding.record]
 
 
-def finding_from_json(item: list[Any]) -> Finding:
+def finding_from_json(item: Any) -> Finding:
+    """A finding from its cache entry; ``CacheEntryError`` unless every field has its type."""
+    _expect(type(item) is list and len(item) == 10, "a finding entry")
     file, line, column, rule, severity, message, clause, path, waived_by, record = item
+    _expect(type(file) is str and type(rule) is str and bool(rule) and type(message) is str, "a finding's text")
+    _expect(_is_int(line) and _is_int(column) and line >= 0 and column >= 0, "a finding's position")
+    _expect(type(severity) is str and severity in SEVERITY_ORDER, "a finding's severity")
+    _expect(_optional_text(clause) and _optional_text(waived_by) and _optional_text(record), "a finding's labels")
+    _expect(type(path) is list and all(type(p) is str or (_is_int(p) and p >= 0) for p in path),
+            "a finding's path")
     return Finding(file, line, column, rule, severity, message, clause, tuple(path), waived_by, record)
+
+
+def _findings_from_json(items: Any) -> list[Finding]:
+    _expect(type(items) is list, "a list of findings")
+    return [finding_from_json(f) for f in items]
+
+
+def _evaluations_from_json(items: Any) -> dict[str, tuple[str, list[Finding]]]:
+    _expect(type(items) is dict, "the evaluations")
+    evaluations = {}
+    for file, entry in items.items():
+        _expect(type(entry) is list and len(entry) == 2 and type(entry[0]) is str, "an evaluation")
+        evaluations[file] = (entry[0], _findings_from_json(entry[1]))
+    return evaluations
 
 
 @dataclass
@@ -65,19 +253,29 @@ class CheckCache:
 
     @classmethod
     def open(cls, directory: Path, pack_digest: str, max_bytes: int) -> "CheckCache":
+        """The cache in ``directory`` if it was written for this engine, pack and size limit; else empty.
+
+        Any entry that is not exactly what ``save`` writes makes the whole cache empty (a cold run).
+        """
         salt = f"{_FORMAT}:{__version__}:{pack_digest}:{max_bytes}"
         cache = cls(directory, salt)
+        raw = read_cache_file(directory / "check.json")
+        if raw is None:
+            return cache
         try:
-            document = json.loads((directory / "check.json").read_text("utf-8"))
-            if document.get("salt") != salt:
-                return cache
-            cache.records = {item[4]: _record_from_json(item) for item in document["records"]}
-            cache.result_key = document["result"]["key"]
-            cache.findings = [finding_from_json(f) for f in document["result"]["findings"]]
-            cache.evaluations = {file: (key, [finding_from_json(f) for f in found])
-                                 for file, (key, found) in document["evaluations"].items()}
-        except (OSError, ValueError, KeyError, TypeError, IndexError):
-            cache.records, cache.result_key, cache.findings, cache.evaluations = {}, "", None, {}
+            document = json.loads(raw)
+            _expect(type(document) is dict and document.get("salt") == salt, "the cache's salt")
+            records = document["records"]
+            result = document["result"]
+            _expect(type(records) is list and type(result) is dict and type(result.get("key")) is str,
+                    "the cache's layout")
+            loaded = [_record_from_json(item) for item in records]
+            findings = _findings_from_json(result["findings"])
+            evaluations = _evaluations_from_json(document["evaluations"])
+        except (ValueError, KeyError, TypeError, IndexError, RecursionError):
+            return cache
+        cache.records = {record.digest: record for record in loaded}
+        cache.result_key, cache.findings, cache.evaluations = result["key"], findings, evaluations
         return cache
 
     def lookup(self, source: SourceFile, max_bytes: int) -> Record | None:
@@ -124,10 +322,7 @@ class CheckCache:
             stream.write(b"]}")
 
         try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            ignore = self.directory / ".gitignore"
-            if not ignore.exists():
-                write_atomic(ignore, "# Created by ap-lint: the cache is never committed.\n*\n")
+            prepare_cache_directory(self.directory)
             write_atomic(self.directory / "check.json", write)
-        except OSError:
+        except (OSError, ValueError):
             pass

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from ap_lint.cache import CheckCache, finding_to_json
+from ap_lint.cache import CheckCache, cache_problem, finding_to_json
 from ap_lint.evaluate.engine import EvaluationContext, Evaluator, scan_filters, scans_may_match
 from ap_lint.findings import Finding
 from ap_lint.git.history import check_history
@@ -140,14 +140,19 @@ class Checker:
 
     def check(self, options: CheckOptions) -> CheckResult:
         sources, problems = discover(options.root, self.pack)
-        cache = (CheckCache.open(options.cache_dir, self.pack.digest, options.max_file_bytes)
-                 if options.cache_dir is not None else None)
+        cache, cache_note = None, None
+        if options.cache_dir is not None:
+            refused = cache_problem(options.cache_dir, options.root)
+            if refused is None:
+                cache = CheckCache.open(options.cache_dir, self.pack.digest, options.max_file_bytes)
+            else:
+                cache_note = f"The cache folder {options.cache_dir} was not used: {refused}."
         records = self.load(sources, options.max_file_bytes, options.jobs, cache)
         # Only files with findings are read again (to locate them): keep their paths as text, not Path objects.
         paths = {s.display: str(s.path) for s in sources}
         del sources
         history = check_history(options.root, self.compiler, self.rules, records, options.today, options.since,
-                                paths=options.history_paths, cache_dir=options.cache_dir,
+                                paths=options.history_paths, cache_dir=options.cache_dir if cache is not None else None,
                                 max_bytes=options.max_file_bytes)
         extra = problems + history.findings
         if cache is not None:
@@ -159,6 +164,8 @@ class Checker:
         result = self.evaluate(options.root, options.today, records, extra,
                                lambda file: read_text(paths.get(file)), options.jobs, cache)
         result.notes.extend(history.notes)
+        if cache_note is not None:
+            result.notes.append(cache_note)
         if cache is not None:
             cache.save(records, key, result.findings)
         return result

@@ -193,6 +193,36 @@ def load_pack_yaml(root: Path, relative: Path, schema_name: str, digest: Any, fi
     return data
 
 
+def check_setting_values(root: Path, settings_docs: dict[str, dict[str, Any]]) -> None:
+    """Each setting's value against the schema it declares: a wrong value stops the run at its line and column.
+
+    A rule reading a setting of the wrong type would otherwise fail on every record it checks.
+    """
+    name = SETTINGS_FILE.as_posix()
+    for setting, entry in settings_docs.items():
+        schema = entry.get("schema")
+        if schema is None:
+            continue
+        try:
+            jsonschema.Draft202012Validator.check_schema(schema)
+        except jsonschema.exceptions.SchemaError as broken:
+            line, column = _position(root, (setting, "schema"))
+            raise PolicyPackError(f"{setting}.schema is not a JSON Schema: {broken.message}", file=name, line=line,
+                                  column=column) from None
+        error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(entry["value"]))
+        if error is not None:
+            at = (setting, "value", *error.absolute_path)
+            line, column = _position(root, at)
+            where = ".".join(str(p) for p in at)
+            raise PolicyPackError(f"{where}: {error.message}. Write a value this setting's schema allows: "
+                                  f"{json.dumps(schema)}", file=name, line=line, column=column)
+
+
+def _position(root: Path, at: tuple[Any, ...]) -> tuple[int, int]:
+    positions = compose_positions((root / SETTINGS_FILE).read_text("utf-8"))
+    return locate(positions, at)
+
+
 def parse_clauses(text: str) -> dict[str, str]:
     """Clause id -> the sentence(s) it marks, from a policy document with {#id} markers."""
     body = text.split("\n---", 2)[-1] if text.startswith("---") else text
@@ -217,6 +247,7 @@ def load_pack(root: Path) -> Pack:
     settings_docs: dict[str, dict[str, Any]] = {}
     if (root / SETTINGS_FILE).is_file():
         settings_docs = load_pack_yaml(root, SETTINGS_FILE, "settings", digest, files)
+        check_setting_values(root, settings_docs)
     settings = {name: entry["value"] for name, entry in settings_docs.items()}
 
     kinds: dict[str, KindSpec] = {}

@@ -10,14 +10,25 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, Sequence, TypeVar
+
+from ap_lint.errors import ApLintError
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 MIN_PARALLEL_ITEMS = 400
+#: the most worker processes ``--jobs`` accepts; below it, more than JOBS_PER_CORE a core are never started
+MAX_JOBS = 256
+JOBS_PER_CORE = 4
 _TASK: Callable[[Sequence[Any]], list[Any]] | None = None
 _ITEMS: Sequence[Any] = ()
+
+
+class WorkerDied(ApLintError):
+    """A worker process stopped before it finished its part (killed, out of memory): the run cannot finish."""
 
 
 def default_jobs() -> int:
@@ -39,14 +50,21 @@ def map_chunks(task: Callable[[Sequence[Item]], list[Result]], items: Sequence[I
     global _TASK, _ITEMS
     if jobs <= 1 or len(items) < MIN_PARALLEL_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
         return task(items)
+    jobs = min(jobs, MAX_JOBS, JOBS_PER_CORE * default_jobs())
     chunk_count = jobs * 4
     size = -(-len(items) // chunk_count)
     bounds = [(i, min(i + size, len(items))) for i in range(0, len(items), size)]
     _TASK, _ITEMS = task, items
     gc.freeze()  # the workers' garbage collector then leaves the parent's objects (and their pages) alone
     try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            parts = pool.map(_run_task, bounds, chunksize=1)
+        # A pool of futures, not multiprocessing.Pool: when a worker dies (the kernel's out-of-memory
+        # killer, a signal) its pool breaks and the run stops with a message, instead of waiting forever.
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            parts = list(pool.map(_run_task, bounds))
+    except BrokenProcessPool:
+        raise WorkerDied(f"a worker process stopped before it finished (it may have run out of memory, or been "
+                         f"killed). Run again; if it happens again, use fewer workers (--jobs 1) or a machine with "
+                         f"more memory.") from None
     finally:
         _TASK, _ITEMS = None, ()
         gc.unfreeze()

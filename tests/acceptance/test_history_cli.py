@@ -97,7 +97,7 @@ def delete_a_placement(root: Path) -> str:
     commit = head(root)
     return (f"{ADDED_VALUE}:1:1: error [history-placement-never-deleted] This file was deleted in commit {commit} "
             f'by Ben Sample on 2026-11-25 ("Remove oakfield-2026-003"). Restore it with: git checkout {commit}^ -- '
-            f"{ADDED_VALUE}. {message('history-placement-never-deleted')}")
+            f"'{ADDED_VALUE}'. {message('history-placement-never-deleted')}")
 
 
 def back_date_an_approval(root: Path) -> str:
@@ -350,7 +350,8 @@ def test_a_placement_deleted_and_added_again_is_compared_with_its_last_version(r
     review_line, review_column = line_of(repo, BEHAVIOUR, "attendance_percent: 95")
     assert history_lines(done) == [
         f"{BEHAVIOUR}:1:1: error [history-placement-never-deleted] This file was deleted in commit {deleted} by Cal "
-        f'Person on 2026-11-24 ("Remove oakfield-2026-001"). Restore it with: git checkout {deleted}^ -- {BEHAVIOUR}. '
+        f'Person on 2026-11-24 ("Remove oakfield-2026-001"). Restore it with: git checkout {deleted}^ -- '
+        f"'{BEHAVIOUR}'. "
         f"{message('history-placement-never-deleted')}",
         f"{BEHAVIOUR}:{decision_line}:{decision_column}: error [history-decision-date-fixed] {again}decision.date: "
         f"2026-09-03 → 2026-08-28. {message('history-decision-date-fixed', 'oakfield-2026-001')} "

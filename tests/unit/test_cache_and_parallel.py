@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
+import subprocess
+import sys
 from pathlib import Path
+from typing import Sequence
 
 import pytest
 
 from ap_lint.checker import Checker, CheckOptions, CheckResult
 from ap_lint.git.runner import commit_snapshot
-from ap_lint.parallel import MIN_PARALLEL_ITEMS, map_chunks
+from ap_lint.parallel import MIN_PARALLEL_ITEMS, WorkerDied, map_chunks
 
 TODAY = "2026-11-28"
 COPIES = MIN_PARALLEL_ITEMS + 50  # enough records for the forked workers to be used
@@ -141,3 +146,34 @@ def test_the_history_pass_gives_the_same_findings_cached_parallel_and_cold(big_r
     after = _shape(_check(big_register, jobs=2, cache_dir=cache))
     assert after == _shape(_check(big_register, jobs=1))
     assert len([row for row in after if str(row[3]).startswith("history-")]) == 3
+
+
+def test_a_worker_that_dies_ends_the_run_with_a_message() -> None:
+    def die_in_one_worker(chunk: Sequence[int]) -> list[int]:
+        if 0 in chunk:
+            os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer would
+        return list(chunk)
+
+    with pytest.raises(WorkerDied, match="a worker process stopped before it finished") as raised:
+        map_chunks(die_in_one_worker, list(range(MIN_PARALLEL_ITEMS * 2)), jobs=2)
+    assert raised.value.exit_code == 2
+
+
+def test_a_dead_worker_is_exit_2_from_the_command_line(big_register: Path) -> None:
+    script = ("import os, signal, sys\n"
+              "from ap_lint.evaluate import engine\n"
+              "from ap_lint.cli import main\n"
+              "parent = os.getpid()\n"
+              "real = engine.Evaluator.evaluate\n"
+              "def evaluate(self, register, records):\n"
+              "    if os.getpid() != parent:\n"
+              "        os.kill(os.getpid(), signal.SIGKILL)\n"
+              "    return real(self, register, records)\n"
+              "engine.Evaluator.evaluate = evaluate\n"
+              "sys.argv = ['ap-lint', 'check', '--no-cache', '--jobs', '2', '--today', '2026-11-28', sys.argv[1]]\n"
+              "main()\n")
+    done = subprocess.run([sys.executable, "-c", script, str(big_register)], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 2
+    assert done.stderr.startswith("ap-lint: error: a worker process stopped before it finished")
+    assert "Traceback" not in done.stderr

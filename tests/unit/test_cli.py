@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 from typing import Callable
 
+import click
 import pytest
 
 from ap_lint.cli import main
@@ -215,3 +216,33 @@ def test_as_a_separate_process_force_color_survives_a_pipe(run_cli: Run, tiny_re
     add_big_order(tiny_register)
     done = run_cli("check", tiny_register, "--today", RUN, env={"NO_COLOR": "", "FORCE_COLOR": "1"})
     assert done.stdout.startswith(f"{ESC}1mrecords/orders/o-2.yaml:4:8:{ESC}0m {ESC}31merror{ESC}0m")
+
+
+@pytest.mark.parametrize("value", ["", "20261128", "2026-11-28x", " 2026-11-28", "2026-W48-6", "2026-02-30"])
+def test_today_must_be_exactly_yyyy_mm_dd(value: str) -> None:
+    from ap_lint.cli.common import resolve_today
+    with pytest.raises(click.UsageError, match="must be a date written YYYY-MM-DD"):
+        resolve_today(value)
+
+
+def test_today_from_the_environment_must_be_exactly_yyyy_mm_dd(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ap_lint.cli.common import resolve_today
+    monkeypatch.setenv("AP_LINT_TODAY", "")
+    with pytest.raises(click.UsageError, match="AP_LINT_TODAY must be a date written YYYY-MM-DD, not"):
+        resolve_today(None)
+    monkeypatch.setenv("AP_LINT_TODAY", "2026-11-28")
+    assert resolve_today(None) == "2026-11-28"
+
+
+@pytest.mark.parametrize("value", [0, -1, 257, 100_000])
+def test_jobs_out_of_range_is_a_usage_error(value: int) -> None:
+    from ap_lint.cli.common import resolve_jobs
+    with pytest.raises(click.UsageError, match="--jobs must be a number from 1 to 256"):
+        resolve_jobs(value)
+
+
+def test_jobs_are_capped_at_four_a_core() -> None:
+    from ap_lint.cli.common import resolve_jobs
+    from ap_lint.parallel import default_jobs
+    assert resolve_jobs(256) == min(256, 4 * default_jobs())
+    assert resolve_jobs(1) == 1

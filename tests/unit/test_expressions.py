@@ -143,3 +143,10 @@ def test_list_arguments_reach_helper_functions_as_fresh_copies() -> None:
         FUNCTIONS["weekly_hours"] = (implementation, returns, params)
     assert seen and seen[0] != id(sessions)
     assert record["timetable"] == [{"day": "monday", "start": "09:00", "end": "12:30"}]
+
+
+def test_word_count_counts_words_between_any_white_space(env: Environment) -> None:
+    values = activation(env, {"text": "  Small-group\tteaching\n\nin   English. ", "long": "word " * 100_000})
+    assert env.compile("word_count(record.text)").evaluate(values) == 4
+    assert env.compile("word_count('')").evaluate(values) == 0
+    assert env.compile("word_count(record.long)").evaluate(values) == 100_000

@@ -172,7 +172,7 @@ def test_a_deleted_record_is_an_error_naming_the_commit(checker: Checker, repo: 
         (relative, 1, 1, rule, "error", None)]
     assert found[0].message == (
         f'This file was deleted in commit {commit} by Ben Sample on 2026-11-25 ("Tidy the register"). '
-        f"Restore it with: git checkout {commit}^ -- {relative}. {rule_message(rule)}")
+        f"Restore it with: git checkout {commit}^ -- '{relative}'. {rule_message(rule)}")
     assert found[0].record == Path(relative).stem
 
 
@@ -202,7 +202,7 @@ def test_a_deletion_not_committed_yet_is_an_error(checker: Checker, repo: Path) 
     assert [(f.file, f.line, f.column, f.rule, f.clause) for f in found] == [
         (ADDED_VALUE, 1, 1, "history-placement-never-deleted", None)]
     assert found[0].message.startswith("This file is deleted (not committed yet). Restore it with: "
-                                       f"git checkout HEAD -- {ADDED_VALUE}. A placement is never deleted")
+                                       f"git checkout HEAD -- '{ADDED_VALUE}'. A placement is never deleted")
 
 
 # --- terms from the start -----------------------------------------------------------------------------------------

@@ -395,7 +395,7 @@ def test_markdown_tables_for_a_pull_request_comment(known: Report) -> None:
 
 
 def test_markdown_cells_escape_pipes_and_markup() -> None:
-    assert markdown_cell("a | b\n<c>") == "a \\| b &lt;c>"
+    assert markdown_cell("a | b\n<c>") == "a \\| b \\<c\\>"
 
 
 @pytest.mark.parametrize(("days", "words"), [(-3, "Overdue by 3 days"), (-1, "Overdue by 1 day"), (0, "Today"),
@@ -528,3 +528,11 @@ def test_a_pack_without_a_report_declaration_gets_findings_by_clause(tiny_regist
     assert report.headline == "0 errors need action; 0 warnings to note."
     assert [s.title for s in report.sections] == ["Is the policy being followed?"]
     assert "<h1>Policy compliance report</h1>" in render_html(report)
+
+
+def test_markdown_dates_that_are_not_dates_are_escaped() -> None:
+    from ap_lint.output.report.render import _environment
+    template = _environment(autoescape=False).from_string("{{ value|long_date }}")
+    assert template.render(value="2027-01-11") == "Mon 11 Jan 2027"
+    assert template.render(value="![x](https://evil.example/p.png) @team") == (
+        "!\\[x\\](https\u200b://evil.example/p.png) @\u200bteam")

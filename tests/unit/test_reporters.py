@@ -143,13 +143,13 @@ def test_github_escapes_what_would_break_a_command(tiny_register: Path) -> None:
                           ReportOptions()).splitlines()
     assert lines[:2] == [
         "::error file=records/orders/a%2Cb%3Ac%25.yaml,line=4,col=8,title=ap-lint order-small (x%3Ay%2Cz)::"
-        "100%25 wrong:%0Afirst line%0D%0Asecond, third (policy clause x:y,z)",
+        "100%25 wrong:\\nfirst line\\r\\nsecond, third (policy clause x:y,z)",
         "::notice title=ap-lint::50%25 of a, b: shown",
     ]
     assert parse_command(lines[0]) == (
         "error", {"file": "records/orders/a,b:c%.yaml", "line": "4", "col": "8",
                   "title": "ap-lint order-small (x:y,z)"},
-        "100% wrong:\nfirst line\r\nsecond, third (policy clause x:y,z)")
+        "100% wrong:\\nfirst line\\r\\nsecond, third (policy clause x:y,z)")
 
 
 def test_github_never_points_at_line_0(tiny_register: Path) -> None:
@@ -214,10 +214,10 @@ def test_junit_a_file_that_is_no_record_gets_its_own_case(tiny_register: Path) -
     assert failure is not None and (case.get("classname"), failure.get("type")) == ("file", "file-misplaced")
 
 
-def test_junit_replaces_characters_xml_cannot_hold(tiny_register: Path) -> None:
+def test_junit_shows_characters_xml_cannot_hold_escaped(tiny_register: Path) -> None:
     odd = dataclasses.replace(ERROR, message="bell\x07 and nul\x00 here")
     failure = cases_of(format_junit(make_result(tiny_register, [odd]), ReportOptions()))[ERROR.file].find("failure")
-    assert failure is not None and failure.get("message") == "bell\ufffd and nul\ufffd here"
+    assert failure is not None and failure.get("message") == "bell\\x07 and nul\\x00 here"
 
 
 def test_junit_parses_with_junitparser_and_its_counts_agree(result: CheckResult, tmp_path: Path) -> None:

@@ -11,11 +11,11 @@ import click
 from ap_lint import api
 from ap_lint.audit.asof import check_as_of, parse_day
 from ap_lint.cli.common import (
-    PACK_OPTION, TODAY_OPTION, cache_directory, exit_code, parse_outputs, resolve_format, resolve_today, split_paths,
-    use_color, write_outputs,
+    PACK_OPTION, TODAY_OPTION, cache_directory, exit_code, parse_outputs, resolve_format,
+    resolve_jobs, resolve_today, split_paths, use_color, write_outputs,
 )
 from ap_lint.output.formats import REPORTER_BY_NAME, ReportOptions
-from ap_lint.parallel import default_jobs
+from ap_lint.parallel import JOBS_PER_CORE, MAX_JOBS
 
 
 @click.command(name="check")
@@ -32,9 +32,11 @@ from ap_lint.parallel import default_jobs
                                              "(a pull request's base), and on what those changes break.")
 @click.option("--staged", is_flag=True, help="Report on the files staged for commit (and any FILE named), "
                                              "and on what those changes break.")
-@click.option("--no-cache", is_flag=True, help="Do not read or write the cache (.ap-lint-cache/ in the register).")
-@click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
-              help="Worker processes for large registers (default: one per core).")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the cache (AP_LINT_CACHE_DIR, else a folder of the "
+                                                   "register's own in the user's cache folder).")
+@click.option("--jobs", type=int, default=None, metavar="N",
+              help=f"Worker processes for large registers (default: one per core; at most {JOBS_PER_CORE} a core "
+                   f"are used, and N may be at most {MAX_JOBS}).")
 @click.option("--as-of", "as_of", metavar="YYYY-MM-DD",
               help="Check the register as it stood on the main line at the end of that day, with today = that day "
                    "and the policy pack as it stood then.")
@@ -57,7 +59,7 @@ def check(paths: tuple[Path, ...], today: str | None, pack_dir: Path | None, out
         result = check_as_of(register_root, parse_day(as_of, "--as-of"), pack=pack_dir, time_zone=api.TIME_ZONE)
     else:
         result = api.check(register_root, today=resolve_today(today), pack=pack_dir, since=since, staged=staged,
-                           files=files, jobs=jobs or default_jobs(),
+                           files=files, jobs=resolve_jobs(jobs),
                            cache_dir=None if no_cache else cache_directory(register_root))
     report_options = ReportOptions(fail_on=fail_on, scope=result.scope, not_shown=result.not_shown)
     write_outputs(outputs, result, report_options)

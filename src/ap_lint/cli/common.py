@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import datetime
 import os
+import re
 from pathlib import Path
 from typing import Any
 
 import click
 
-from ap_lint.cache import CACHE_DIR_NAME
+from ap_lint import cache
 from ap_lint.checker import CheckResult
 from ap_lint.errors import ConfigError, RegisterNotFound
 from ap_lint.fsutil import write_atomic
 from ap_lint.load.register import RECORDS_DIR, find_register_root
+from ap_lint.parallel import JOBS_PER_CORE, MAX_JOBS, default_jobs
+from ap_lint.output.escape import visible
 from ap_lint.output.formats import REPORTER_BY_NAME, ReportOptions, failing_findings
 
 EXIT_OK, EXIT_FINDINGS, EXIT_FAILURE = 0, 1, 2
@@ -37,18 +40,42 @@ def resolve_root(root: Path | None) -> Path:
 
 
 def cache_directory(register_root: Path) -> Path:
-    """Where the cache lives: AP_LINT_CACHE_DIR, else .ap-lint-cache/ in the register (git-ignored)."""
-    configured = os.environ.get("AP_LINT_CACHE_DIR")
-    return Path(configured) if configured else register_root / CACHE_DIR_NAME
+    """Where the register's cache lives: AP_LINT_CACHE_DIR, else a folder of its own in the user's cache folder.
+
+    The check refuses a folder that git tracks, that is a link, or that lies in records/ (``ap_lint.cache``).
+    """
+    return cache.cache_directory(register_root)
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def resolve_today(value: str | None) -> str:
-    text = value or os.environ.get("AP_LINT_TODAY") or datetime.date.today().isoformat()
+    """The date to check against: ``--today``, else ``AP_LINT_TODAY``, else the real date; exactly ``YYYY-MM-DD``."""
+    if value is not None:
+        text, source = value, "--today"
+    elif os.environ.get("AP_LINT_TODAY") is not None:
+        text, source = os.environ["AP_LINT_TODAY"], "AP_LINT_TODAY"
+    else:
+        return datetime.date.today().isoformat()
     try:
+        if _ISO_DATE.fullmatch(text) is None:
+            raise ValueError(text)
         return datetime.date.fromisoformat(text).isoformat()
     except ValueError:
-        source = "--today" if value else "AP_LINT_TODAY"
-        raise click.UsageError(f"{source} must be a date written YYYY-MM-DD, not '{text}'.") from None
+        raise click.UsageError(f"{source} must be a date written YYYY-MM-DD, "
+                               f"not '{visible(text)}'.") from None
+
+
+def resolve_jobs(value: int | None) -> int:
+    """Worker processes: ``--jobs`` (at most JOBS_PER_CORE a core are used), else one per core."""
+    cores = default_jobs()
+    if value is None:
+        return cores
+    if not 1 <= value <= MAX_JOBS:
+        raise click.UsageError(f"--jobs must be a number from 1 to {MAX_JOBS}, not {value}; leave it out to use "
+                               f"one worker per core ({cores} here).")
+    return min(value, JOBS_PER_CORE * cores)
 
 
 def use_color(stream: Any) -> bool:

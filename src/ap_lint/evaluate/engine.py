@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
 from ap_lint.evaluate.expressions import EvaluationError, Template
+from ap_lint.evaluate.limits import bounded_memory
 from ap_lint.evaluate.textscan import Masker, ScanContext, context_for, find, masked, normalise
 from ap_lint.findings import Finding, JsonPath, format_path, parse_path
 from ap_lint.load.loader import iter_text_values
@@ -81,13 +82,14 @@ class Evaluator:
         singles = {name: register.single(spec) for name, spec in self.pack.kinds.items() if spec.single}
         self.scan_context(register)
         findings: list[Finding] = []
-        for record in records if records is not None else register.records:
-            if record.kind not in self.rules_by_kind:
-                continue
-            if record.valid:
-                findings.extend(self.evaluate_record(register, record, singles))
-            else:
-                findings.extend(self.scan_record(register, record, singles))
+        with bounded_memory():
+            for record in records if records is not None else register.records:
+                if record.kind not in self.rules_by_kind:
+                    continue
+                if record.valid:
+                    findings.extend(self.evaluate_record(register, record, singles))
+                else:
+                    findings.extend(self.scan_record(register, record, singles))
         return findings
 
     def scan_record(self, register: Register, record: Record, singles: dict[str, Any]) -> list[Finding]:

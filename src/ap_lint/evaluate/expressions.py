@@ -97,6 +97,8 @@ class Program:
             value = self.compiled.eval(activation)
         except RuntimeError as error:  # the runtime's own limits, e.g. an iteration budget on a huge list
             raise EvaluationError(_first_line(str(error)).replace("INTERNAL: ", "").replace(" [INTERNAL]", "")) from None
+        except MemoryError:  # a value larger than evaluation may hold (ap_lint.evaluate.limits)
+            raise EvaluationError("it builds a value larger than the memory a rule may use") from None
         if value.type() == cel.Type.ERROR:
             raise EvaluationError(str(value.plain_value()).split("\n")[0])
         return value.plain_value()

@@ -23,7 +23,6 @@ against the current register. Outside git the checks are skipped with a note.
 from __future__ import annotations
 
 import os
-import shlex
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any, Iterable
@@ -239,7 +238,8 @@ class HistoryPass:
         """What the step did, in words, with how to put it right where that is a command."""
         step = breach.step
         if breach.event == "deleted":
-            where = shlex.quote(self.repository.in_repository(breach.path))
+            # always quoted, so a path is one argument whatever it holds, and reads the same every time
+            where = "'" + self.repository.in_repository(breach.path).replace("'", "'\\''") + "'"
             if step.commit is None and step.since is None:
                 return f"This file is deleted (not committed yet). Restore it with: git checkout HEAD -- {where}."
             return (f"This file was deleted in {step.describe()}. "

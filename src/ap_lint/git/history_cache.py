@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ap_lint import __version__
+from ap_lint.cache import prepare_cache_directory, read_cache_file
 from ap_lint.fsutil import write_atomic
 from ap_lint.git.log import Commit, Step
 from ap_lint.git.trail import Breach, TrailState
@@ -154,7 +155,10 @@ class HistoryCache:
         if not self._usable() or path.is_symlink():
             return None
         try:
-            return state_from_json(json.loads(path.read_text("utf-8")), self.salt, commit, self.rules)
+            raw = read_cache_file(path)
+            if raw is None:
+                return None
+            return state_from_json(json.loads(raw.decode("utf-8")), self.salt, commit, self.rules)
         except (OSError, ValueError, RecursionError):
             return None
 
@@ -164,6 +168,7 @@ class HistoryCache:
             return
         try:
             text = json.dumps(state_to_json(state, self.salt), separators=(",", ":"), ensure_ascii=False)
+            prepare_cache_directory(self.folder.parent)  # a cache folder ap-lint makes ignores itself in git
             write_atomic(self._file(state.commit), text)
             entries = sorted((p for p in self.folder.glob("*.json") if not p.is_symlink()),
                              key=lambda p: p.stat().st_mtime, reverse=True)

@@ -8,8 +8,9 @@ writes anything.
 from __future__ import annotations
 
 import fnmatch
-import os
 import hashlib
+import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -63,6 +64,21 @@ def _problem(display: str, rule: str, message: str) -> Finding:
     return Finding(file=display, line=1, column=1, rule=rule, severity="error", message=message)
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _odd_name(display: str) -> str | None:
+    """Why a path found on disk cannot be a record's name (None: it can): not UTF-8, or a control character."""
+    undecodable = next((c for c in display if 0xDC80 <= ord(c) <= 0xDCFF), None)
+    if undecodable is not None:
+        return (f"This file's name is not UTF-8 (byte 0x{ord(undecodable) - 0xDC00:02x}), so it was not checked. "
+                "Rename it with letters, digits and hyphens.")
+    if _CONTROL.search(display):
+        return ("This file's name holds a line break or another control character, so it was not checked. "
+                "Rename it with letters, digits and hyphens.")
+    return None
+
+
 def discover(root: Path, pack: Pack) -> tuple[list[SourceFile], list[Finding]]:
     """Every record file of every kind, plus files in records/ that belong to no kind.
 
@@ -86,6 +102,10 @@ def discover(root: Path, pack: Pack) -> tuple[list[SourceFile], list[Finding]]:
     register_kinds = [(kind, glob_regex(kind.files)) for kind in pack.kinds.values() if not kind.from_pack]
     patterns = [kind.files for kind, _ in register_kinds]
     for display, full, plain in _walk(root, RECORDS_DIR):
+        odd_name = _odd_name(display)
+        if odd_name is not None:
+            problems.append(_problem(display, "file-name", odd_name))
+            continue
         if any(part.startswith(".") for part in display.split("/")):
             problems.append(_problem(display, "file-hidden",
                                      "This hidden file (its name starts with a dot: a draft, a backup or an editor's "

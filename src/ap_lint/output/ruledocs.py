@@ -41,6 +41,8 @@ BUILTIN_RULES: dict[str, tuple[str, str]] = {
     "file-unreadable": ("Files can be read", "A file the checker cannot read cannot be checked."),
     "file-link-outside": ("Links stay inside the register", "A link out of the register could read files that "
                                                             "are not records."),
+    "file-name": ("File names are plain text", "A name that is not UTF-8, or holds a line break or another control "
+                                                "character, reads differently in every tool and can forge output."),
     "file-misplaced": ("Files live where their kind lives", "A record in the wrong folder is never checked."),
     "record-missing": ("Required records exist", "Rules need the records they refer to."),
     "rule-error": ("Rules can be evaluated", "A rule that fails on a record is a bug in the rule or the record."),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from ap_lint.checker import CheckResult
 from ap_lint.findings import SEVERITY_ORDER, Finding
+from ap_lint.output.escape import visible
 
 
 TOOL_NAME = "ap-lint"
@@ -27,6 +29,25 @@ class ReportOptions:
 
 COLOURS = {"error": "\033[31m", "warning": "\033[33m", "waived": "\033[36m", "bold": "\033[1m", "dim": "\033[2m",
             "green": "\033[32m", "reset": "\033[0m"}
+
+
+def visible_finding(finding: Finding) -> Finding:
+    """``finding`` with every text it shows passed through ``visible``."""
+    return dataclasses.replace(
+        finding, file=visible(finding.file), rule=visible(finding.rule), message=visible(finding.message),
+        clause=None if finding.clause is None else visible(finding.clause),
+        path=tuple(visible(p) if isinstance(p, str) else p for p in finding.path),
+        waived_by=None if finding.waived_by is None else visible(finding.waived_by),
+        record=None if finding.record is None else visible(finding.record))
+
+
+def visible_result(result: CheckResult) -> CheckResult:
+    """``result`` as every format shows it: each finding and note with its control characters escaped.
+
+    Every format starts from this, so no value can break a line, drive a terminal or forge a CI command.
+    """
+    return dataclasses.replace(result, findings=[visible_finding(f) for f in result.findings],
+                               notes=[visible(note) for note in result.notes])
 
 
 def plural_s(count: int, word: str) -> str:

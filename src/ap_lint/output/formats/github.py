@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ap_lint.checker import CheckResult
 from ap_lint.findings import Finding
-from ap_lint.output.formats.common import TOOL_NAME, ReportOptions, summary_line
+from ap_lint.output.formats.common import TOOL_NAME, ReportOptions, summary_line, visible_result
 
 
 def github_escape_data(text: str) -> str:
@@ -35,6 +35,7 @@ def github_annotation(finding: Finding) -> str:
 
 def format_github(result: CheckResult, options: ReportOptions) -> str:
     """One workflow command per finding, the notes as notices, then the summary line as plain log text."""
+    result = visible_result(result)
     lines = [github_annotation(f) for f in result.findings]
     lines.extend(f"::notice title={github_escape_property(TOOL_NAME)}::{github_escape_data(note)}"
                  for note in result.notes)

@@ -7,7 +7,10 @@ from xml.etree import ElementTree
 
 from ap_lint.checker import CheckResult
 from ap_lint.findings import Finding
-from ap_lint.output.formats.common import TOOL_NAME, ReportOptions, failing_findings, finding_line, is_failing
+from ap_lint.output.escape import visible
+from ap_lint.output.formats.common import (
+    TOOL_NAME, ReportOptions, failing_findings, finding_line, is_failing, visible_result,
+)
 
 
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -20,7 +23,7 @@ def _xml(text: str) -> str:
 
 def _junit_cases(result: CheckResult, options: ReportOptions) -> list[tuple[str, str]]:
     """(file, classname) of every test case: each record checked (in scope), and each other file with findings."""
-    cases = {r.file: r.kind for r in result.records if options.scope is None or r.file in options.scope}
+    cases = {visible(r.file): r.kind for r in result.records if options.scope is None or r.file in options.scope}
     for finding in result.findings:
         cases.setdefault(finding.file, "file")
     return sorted((file, kind) for file, kind in cases.items())
@@ -32,6 +35,7 @@ def format_junit(result: CheckResult, options: ReportOptions) -> str:
     Findings that do not fail the run (warnings below ``--fail-on``, waived
     ones) are listed in the test case's ``<system-out>``.
     """
+    result = visible_result(result)
     by_file: dict[str, list[Finding]] = {}
     for finding in result.findings:
         by_file.setdefault(finding.file, []).append(finding)

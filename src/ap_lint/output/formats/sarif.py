@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from typing import Any
 from urllib.parse import quote
@@ -12,7 +13,8 @@ from ap_lint import __version__
 from ap_lint.checker import CheckResult
 from ap_lint.evaluate.rules import Rule
 from ap_lint.findings import Finding
-from ap_lint.output.formats.common import TOOL_NAME, ReportOptions, summary
+from ap_lint.output.escape import visible
+from ap_lint.output.formats.common import TOOL_NAME, ReportOptions, summary, visible_result
 from ap_lint.output.ruledocs import BUILTIN_RULES
 
 
@@ -92,7 +94,7 @@ def _pack_files(result: CheckResult) -> set[str]:
     if result.pack.root.resolve() == result.root.resolve():
         return set()
     kinds = result.pack.kinds
-    return {r.file for r in result.records if r.kind in kinds and kinds[r.kind].from_pack}
+    return {visible(r.file) for r in result.records if r.kind in kinds and kinds[r.kind].from_pack}
 
 
 def _fingerprint(finding: Finding, occurrence: int) -> str:
@@ -100,7 +102,12 @@ def _fingerprint(finding: Finding, occurrence: int) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
-def _sarif_result(finding: Finding, rule_index: int, base: str, occurrence: int) -> dict[str, Any]:
+def _uri(file: str) -> str:
+    """A file's path as a URI reference: its bytes on disk, percent-encoded (a name that is not UTF-8 too)."""
+    return quote(os.fsencode(file), safe="/")
+
+
+def _sarif_result(finding: Finding, rule_index: int, base: str, occurrence: int, file: str) -> dict[str, Any]:
     properties: dict[str, Any] = {"clause": finding.clause, "severity": finding.severity}
     if finding.path:
         properties["path"] = finding.path_text
@@ -109,7 +116,7 @@ def _sarif_result(finding: Finding, rule_index: int, base: str, occurrence: int)
     clause = f" (policy clause {finding.clause})" if finding.clause else ""
     location: dict[str, Any] = {
         "physicalLocation": {
-            "artifactLocation": {"uri": quote(finding.file, safe="/"), "uriBaseId": base},
+            "artifactLocation": {"uri": _uri(file), "uriBaseId": base},
             "region": {"startLine": max(1, finding.line), "startColumn": max(1, finding.column)},
         },
     }
@@ -137,15 +144,17 @@ def format_sarif(result: CheckResult, options: ReportOptions) -> str:
     repository root when the register is a repository of its own, as GitHub
     code scanning expects.
     """
+    files = [finding.file for finding in result.findings]  # as on disk, for the URIs
+    result = visible_result(result)
     descriptors, index = _sarif_rules(result)
     from_pack = _pack_files(result)
     seen: dict[tuple[str, str, str], int] = {}
     results = []
-    for finding in result.findings:
+    for finding, file in zip(result.findings, files):
         key = (finding.rule, finding.file, finding.path_text)
         seen[key] = seen.get(key, 0) + 1
         base = SARIF_PACK_BASE if finding.file in from_pack else SARIF_ROOT_BASE
-        results.append(_sarif_result(finding, index[finding.rule], base, seen[key]))
+        results.append(_sarif_result(finding, index[finding.rule], base, seen[key], file))
     bases = {SARIF_ROOT_BASE: {"uri": result.root.resolve().as_uri() + "/",
                                "description": {"text": "The register root: the folder that holds records/."}}}
     if from_pack:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Any, Callable
 
 import jinja2
+import markupsafe
 
+from ap_lint.output.escape import printable, visible
 from ap_lint.output.report.model import Report, plural
 
 # ---------------------------------------------------------------- rendering
@@ -31,20 +34,57 @@ def due_when(days: int) -> str:
     return f"In {days} days"
 
 
+#: Markdown's syntax characters: each is written with a backslash, so it is shown, never read as syntax
+#: (links and images need [ and ], emphasis, code spans, HTML, entities, tables, maths)
+_MARKDOWN_SYNTAX = re.compile(r"([\\`*_{}\[\]<>|#~&$^])")
+#: what starts a list or a heading at the start of a line (a value shown as a paragraph)
+_LINE_START = re.compile(r"^(\d+(?=[.)])|)([-+=.)])")
+#: what a renderer turns into a link or a notification even when escaped: a mention (@team), a bare URL
+_AUTOLINKS = re.compile(r"@(?=\w)|(?i:\b(?:https?|ftp|mailto|www)(?=[:.]))")
+
+
 def markdown_cell(text: Any) -> str:
-    """Text safe inside a Markdown table cell."""
-    return " ".join(str(text).split()).replace("\\", "\\\\").replace("|", "\\|").replace("<", "&lt;")
+    """Text shown as itself inside a Markdown table cell (and anywhere in a paragraph).
+
+    White space (line breaks too) is one line, other control characters are visible escapes, every character of
+    Markdown syntax is backslash-escaped, and a zero-width space keeps ``@name`` from mentioning anyone
+    and ``https://...`` from becoming a link.
+    """
+    line = _MARKDOWN_SYNTAX.sub(r"\\\1", visible(" ".join(str(text).split())))
+    return _AUTOLINKS.sub(lambda m: m.group() + "\u200b", _LINE_START.sub(r"\1\\\2", line))
+
+
+def markdown_code(text: Any) -> str:
+    """Text as a Markdown code span that nothing in it can end, safe inside a table cell.
+
+    The fence is one backtick longer than the longest run of backticks in the text; a ``|`` is escaped (a
+    table reads it before the code span does).
+    """
+    line = " ".join(visible(str(text)).split())  # a path or an id: a line break in it is shown, as \\n
+    longest = max((len(run) for run in re.findall(r"`+", line)), default=0)
+    fence = "`" * (longest + 1)
+    escaped = line.replace("|", "\\|")
+    pad = " " if longest else ""  # a span that starts or ends with a backtick needs a space inside its fence
+    return f"{fence}{pad}{escaped}{pad}{fence}"
 
 
 _SYMBOLS = {"ok": "✔", "warning": "⚠", "error": "✖", "neutral": "•", "": ""}
 
 
+def _printable(value: Any) -> Any:
+    """Every value a template shows, with control characters escaped; markup the code built is kept as it is."""
+    return value if isinstance(value, markupsafe.Markup) else printable(value)
+
+
 def _environment(autoescape: bool) -> jinja2.Environment:
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("ap_lint.output.report", "templates"), autoescape=autoescape,
-        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    environment.filters.update(long_date=long_date, due_when=due_when, md=markdown_cell,
+        undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+        finalize=_printable)
+    environment.filters.update(long_date=long_date, due_when=due_when, md=markdown_cell, md_code=markdown_code,
                                symbol=lambda tone: _SYMBOLS.get(tone, ""))
+    if not autoescape:  # Markdown: a value that is not a date is shown as it is, so it is escaped like any other
+        environment.filters.update(long_date=lambda iso: markdown_cell(long_date(iso)))
     environment.globals.update(plural=plural)
     return environment
 
