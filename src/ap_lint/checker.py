@@ -19,9 +19,10 @@ from ap_lint.git.history import check_history
 from ap_lint.load.loader import MAX_FILE_BYTES
 from ap_lint.pack import Pack, find_pack, load_pack
 from ap_lint.parallel import MIN_PARALLEL_ITEMS, default_jobs, map_chunks
-from ap_lint.load.register import Record, Register, SourceFile, discover, read_source
+from ap_lint.load.register import Record, Register, SourceFile, comments_of, discover, read_source
 from ap_lint.evaluate.locate import locate_findings, read_text
 from ap_lint.evaluate.rules import Rule, RuleCompiler
+from ap_lint.evaluate.textscan import Masker, mask_findings
 from ap_lint.evaluate.waivers import apply_waivers
 from ap_lint.load.validate import SchemaValidator
 
@@ -112,13 +113,18 @@ class Checker:
                 if record.data is not None:
                     # Answer "could any text scan match?" while the text is in hand: later, in a forked
                     # worker, reading every text value again would copy the memory that holds it.
-                    record.scan_hit = scans_may_match(filters.get(record.kind), record.data)
+                    record.scan_hit = scans_may_match(filters.get(record.kind), record.data,
+                                                      (comment[2] for comment in record.comments))
                 records.append(record)
             return records
 
         if cache is None:
             return map_chunks(load_chunk, sources, jobs)
         cached = [cache.lookup(source, max_bytes) for source in sources]
+        for source, record in zip(sources, cached):
+            if record is not None and not record.comments:
+                # the cache keeps no comments: read them again, so that a record evaluated afresh is scanned whole
+                record.comments = comments_of(source)
         fresh = iter(map_chunks(load_chunk, [s for s, r in zip(sources, cached) if r is None], jobs))
         return [record if record is not None else next(fresh) for record in cached]
 
@@ -219,6 +225,8 @@ class Checker:
         located = locate_findings(findings, text_of, offsets) + reused + fresh
         located = apply_waivers(located, register, self.pack, self.rules, today)
         located = [f for f in located if f.line] + locate_findings([f for f in located if not f.line], text_of, offsets)
+        # One masking path: whatever a finding quotes (a value, a field's name) passes the pack's text scans.
+        located = mask_findings(located, Masker(self.rules, evaluator.scan_context(register), heuristics=False))
         located.sort(key=lambda f: (f.file, f.line, f.column, f.rule, f.message))
         return CheckResult(root, today, located, self.rules, self.pack, records)
 

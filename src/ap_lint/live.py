@@ -184,7 +184,8 @@ class LiveRegister:
             record = record_from_bytes(source, raw, MAX_FILE_BYTES)
             self.checker.validate(record)
             if record.data is not None:
-                record.scan_hit = scans_may_match(self._filters.get(record.kind), record.data)
+                record.scan_hit = scans_may_match(self._filters.get(record.kind), record.data,
+                                                  (comment[2] for comment in record.comments))
             if len(self._loaded) > 256:
                 self._loaded.clear()
             self._loaded[key] = record

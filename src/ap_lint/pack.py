@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.metadata
 import json
 import re
 from dataclasses import dataclass, field
@@ -100,6 +101,8 @@ class Pack:
     examples_register: str | None
     examples_today: str | None
     digest: str = ""
+    #: named word lists for text scans (scan.words), read from installed packages' data
+    word_lists: dict[str, frozenset[str]] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
 
     def kind_of(self, path: str) -> str | None:
@@ -330,6 +333,8 @@ def load_pack(root: Path) -> Pack:
         relative = path.relative_to(root)
         rule_documents.append((relative.as_posix(), load_pack_yaml(root, relative, "rule", digest, files)))
 
+    word_lists = {name: _word_list(name, spec, digest) for name, spec in
+                  (config.get("word_lists") or {}).items()}
     waiver_spec = config.get("waivers")
     examples = config.get("examples") or {}
     if examples.get("register") and (root / examples["register"]).is_dir():
@@ -340,5 +345,46 @@ def load_pack(root: Path) -> Pack:
         setting_docs=settings_docs, schemas=schemas, rule_documents=rule_documents, clauses=clauses,
         policy_document=policy_document, waivers=WaiverSpec(**waiver_spec) if waiver_spec else None,
         examples_register=examples.get("register"), examples_today=examples.get("today"),
-        digest=digest.hexdigest(), files=files,
+        digest=digest.hexdigest(), files=files, word_lists=word_lists,
     )
+
+
+def _word_list(name: str, spec: dict[str, Any], digest: Any) -> frozenset[str]:
+    """The words of a pack's word list: the string literals assigned to the named variables in files that an
+    installed distribution ships (read as text, never imported, so that loading the pack stays fast)."""
+    try:
+        distribution = importlib.metadata.distribution(spec["distribution"])
+    except importlib.metadata.PackageNotFoundError:
+        raise PolicyPackError(f"word list '{name}' needs the package {spec['distribution']}, which is not installed; "
+                              "install it (pip install it, or reinstall ap-lint)", file=PACK_FILE.as_posix()) from None
+    words: set[str] = set()
+    for file_name, variables in spec["files"].items():
+        try:
+            text = Path(str(distribution.locate_file(file_name))).read_text("utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            raise PolicyPackError(f"word list '{name}': cannot read {file_name} of {spec['distribution']} ({error})",
+                                  file=PACK_FILE.as_posix()) from None
+        for variable in variables:
+            found = _assigned_strings(text, variable)
+            if not found:
+                raise PolicyPackError(f"word list '{name}': {file_name} of {spec['distribution']} assigns no words "
+                                      f"to {variable}", file=PACK_FILE.as_posix())
+            words.update(found)
+    digest.update("\n".join(sorted(words)).encode())
+    return frozenset(words)
+
+
+_STRING = re.compile(r"""(?:"([^"\\\n]*)"|'([^'\\\n]*)')""")
+
+
+def _assigned_strings(text: str, variable: str) -> list[str]:
+    """The string literals of the bracketed value assigned to ``variable`` (``name = (...)``, ``name =
+    OrderedDict(...)``), up to the bracket that closes it at the assignment's indentation: the keys of a
+    mapping of words to weights as well as the items of a tuple."""
+    assignment = re.search(rf"(?m)^([ \t]*){re.escape(variable)}[ \t]*=[ \t]*[\w.]*[ \t]*[(\[{{][ \t]*$", text)
+    if assignment is None:
+        return []
+    end = re.compile(rf"(?m)^{assignment.group(1)}[)\]}}]").search(text, assignment.end())
+    span = text[assignment.end():end.start() if end else len(text)]
+    span = re.sub(r"(?m)#.*$", "", span)
+    return [a or b for a, b in _STRING.findall(span) if (a or b).strip()]

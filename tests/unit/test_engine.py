@@ -176,3 +176,37 @@ def test_a_rule_for_an_unknown_kind_is_a_broken_pack(tiny_register: Path) -> Non
         Checker.from_pack(load_pack(tiny_register))
     assert str(caught.value) == ("rules/checks/order-small.yaml:5:13: applies_to names 'orders', which is not a "
                                  "kind in rules/pack.yaml (exemption, order, shop)")
+
+
+def test_a_rule_may_apply_to_a_list_of_kinds(tiny_register: Path) -> None:
+    add(tiny_register, "rules/checks/named-in-caps.yaml", """\
+id: named-in-caps
+title: Every shop and order id is lower case
+clause: null
+category: integrity
+severity: warning
+applies_to: [shop, order]
+assert: record.id == record.id.lowerAscii()
+at: id
+message: "The {file.kind} id {record.id} must be lower case."
+why: Ids are file names, and file names are lower case.
+examples:
+  - {name: a lower-case id, expect: pass}
+  - {name: another, expect: pass}
+""")
+    add(tiny_register, "records/orders/O-3.yaml", "id: O-3\nshop: corner\ncustomer: c-3\nitems: [a]\n")
+    add(tiny_register, "records/shops/BIG.yaml", "id: BIG\nname: Big Shop\nopen: true\n")
+    found = [row for row in evaluate(tiny_register) if row[0] == "named-in-caps"]
+    assert found == [
+        ("named-in-caps", "warning", None, "records/orders/O-3.yaml", "id", "The order id O-3 must be lower case."),
+        ("named-in-caps", "warning", None, "records/shops/BIG.yaml", "id", "The shop id BIG must be lower case."),
+    ]
+
+
+def test_a_list_of_kinds_naming_an_unknown_kind_is_a_broken_pack_at_that_item(tiny_register: Path) -> None:
+    add(tiny_register, "rules/checks/order-small.yaml", (tiny_register / "rules/checks/order-small.yaml").read_text()
+        .replace("applies_to: order", "applies_to: [order, orders]"))
+    with pytest.raises(PolicyPackError) as caught:
+        Checker.from_pack(load_pack(tiny_register))
+    assert str(caught.value) == ("rules/checks/order-small.yaml:5:21: applies_to names 'orders', which is not a "
+                                 "kind in rules/pack.yaml (exemption, order, shop)")

@@ -40,11 +40,19 @@ def test_a_yml_file_is_told_to_end_in_yaml(tiny_register: Path) -> None:
     assert problems[0].message.endswith("so it was not checked. Record files end in .yaml, not .yml.")
 
 
-def test_hidden_files_are_ignored(tiny_register: Path) -> None:
+def test_hidden_files_are_findings_never_skipped_silently(tiny_register: Path) -> None:
+    # git commits a dot-file like any other: a draft or a swap file may hold what the check would refuse
     (tiny_register / "records" / ".editor-backup").write_text("x")
     (tiny_register / "records" / ".git-crypt").mkdir()
     (tiny_register / "records" / ".git-crypt" / "key.yaml").write_text("x")
-    assert problems_of(tiny_register) == []
+    (tiny_register / "records" / "shops" / ".draft.yaml").write_text("id: draft\n")
+    (tiny_register / "records" / "shops" / ".s-1.yaml.swp").write_bytes(b"\x00binary")
+    sources, problems = discover(tiny_register, load_pack(tiny_register))
+    assert sorted((p.file, p.rule, p.line, p.column) for p in problems) == [
+        ("records/.editor-backup", "file-hidden", 1, 1), ("records/.git-crypt", "file-hidden", 1, 1),
+        ("records/shops/.draft.yaml", "file-hidden", 1, 1), ("records/shops/.s-1.yaml.swp", "file-hidden", 1, 1)]
+    assert all(p.severity == "error" and "git commits it" in p.message for p in problems)
+    assert not [s for s in sources if "/." in s.display]
 
 
 @pytest.mark.skipif(not hasattr(os, "symlink"), reason="needs symbolic links")

@@ -9,6 +9,7 @@ import click
 
 from ap_lint.cli.common import PACK_OPTION, ROOT_ARGUMENT, resolve_root, resolve_today
 from ap_lint.errors import GitError
+from ap_lint.evaluate.textscan import masker_for_register
 from ap_lint.git.log import paths_in_history
 from ap_lint.git.runner import NotARepository, Repository
 from ap_lint.git.timeline import TimelineEntry, timeline
@@ -87,7 +88,9 @@ def history_command(record: str, root: Path | None, pack_dir: Path | None, outpu
         raise GitError(f"ap-lint history reads the register's git history, but {register_root}: {reason}.") from None
     pack = load_pack(find_pack(register_root, pack_dir))
     path = find_record_file(register_root, pack, repository, record)
-    entries = timeline(repository, path, resolve_today(None))
+    today = resolve_today(None)
+    # a value the privacy scans would refuse is shown masked, as in every finding
+    entries = timeline(repository, path, today, mask=masker_for_register(register_root, pack, today).mask)
     if not entries:
         raise click.UsageError(f"{path} has no history: git has never seen it and it is not on disk.")
     name = PurePosixPath(path).stem

@@ -16,6 +16,7 @@ from typing import Any, Iterable, Iterator
 
 from ap_lint.evaluate.expressions import EvaluationError, Template
 from ap_lint.evaluate.limits import bounded_memory
+from ap_lint.evaluate.textscan import Masker, ScanContext, context_for, find, masked, normalise
 from ap_lint.findings import Finding, JsonPath, format_path, parse_path
 from ap_lint.load.loader import iter_text_values
 from ap_lint.load.register import Record, Register
@@ -40,18 +41,42 @@ class Evaluator:
         self.compiler = compiler
         self.pack = compiler.pack
         self.context = context
+        self.rules = rules
+        self.scans_by_id = {rule.id: rule.scan for rule in rules if rule.scan is not None}
+        self.categories = {rule.id: rule.category for rule in rules}
         self.rules_by_kind: dict[str, list[Rule]] = {}
         for rule in rules:
             if rule.history is None:
-                self.rules_by_kind.setdefault(rule.kind, []).append(rule)
+                for variant in compiler.variants(rule):
+                    self.rules_by_kind.setdefault(variant.kind, []).append(variant)
         self.screens = {kind: compiler.screen(kind, kind_rules) for kind, kind_rules in self.rules_by_kind.items()}
         self.scan_filters = scan_filters(rules)
         # `rules` in a rule's context: every rule of the pack by id, with what waivers need to know of it
         self.rule_catalogue = {
             document["id"]: {"applies_to": document["applies_to"], "waivable": document.get("waivable", True),
-                             "severity": document["severity"], "clause": document["clause"]}
+                             "severity": document["severity"], "clause": document["clause"],
+                             "kinds": document["applies_to"] if isinstance(document["applies_to"], list)
+                             else [document["applies_to"]]}
             for _, document in self.pack.rule_documents
         }
+        self._scan_context: tuple[int, ScanContext] | None = None
+        self._texts: tuple[Record, list[tuple[JsonPath, str]]] | None = None
+        self._masker: Masker | None = None
+
+    def scan_context(self, register: Register) -> ScanContext:
+        """Today, the settings and the values the register records where scans allow them (once per register)."""
+        if self._scan_context is None or self._scan_context[0] != id(register):
+            context = context_for(self.rules, ((r.kind, r.data) for r in register.records), self.context.today,
+                                  self.context.settings)
+            self._scan_context = (id(register), context)
+            self._masker = Masker(self.rules, context)
+        return self._scan_context[1]
+
+    def masker(self, register: Register) -> Masker:
+        """The masker of this register: every value a message quotes goes through it."""
+        self.scan_context(register)
+        assert self._masker is not None
+        return self._masker
 
     def evaluate(self, register: Register, records: Iterable[Record] | None = None) -> list[Finding]:
         singles = {name: register.single(spec) for name, spec in self.pack.kinds.items() if spec.single}
@@ -59,6 +84,7 @@ class Evaluator:
         for name, spec in self.pack.kinds.items():
             if spec.single and any(not r.valid for r in register.by_kind.get(name, [])[:1]):
                 singles[name] = None
+        self.scan_context(register)
         findings: list[Finding] = []
         with bounded_memory():
             for record in records if records is not None else register.records:
@@ -105,7 +131,7 @@ class Evaluator:
         variables: dict[str, Any] = {
             "record": record.data,
             "file": {"path": record.file, "folder": folder.rpartition("/")[2], "stem": name.rpartition(".")[0],
-                     "id": record.id},
+                     "id": record.id, "kind": record.kind},
             "settings": self.context.settings,
             "today": self.context.today,
             "rule_ids": self.context.rule_ids,
@@ -196,6 +222,12 @@ class Evaluator:
             finding = dataclasses.replace(finding, severity="warning")
         return finding
 
+    def _render(self, template: Template | None, activation: Any) -> str:
+        """A message with every value it quotes masked (the pack's text scans: see textscan.Masker)."""
+        masker = self._masker
+        return template.render(activation, masker.mask if masker is not None else None) if template is not None \
+            else ""
+
     def _scans_may_match(self, record: Record) -> bool:
         """False when no text value of the record matches any scan of its kind: one search rules them all out.
 
@@ -203,27 +235,50 @@ class Evaluator:
         """
         if record.scan_hit is not None:
             return record.scan_hit
-        return scans_may_match(self.scan_filters.get(record.kind), record.data)
+        return scans_may_match(self.scan_filters.get(record.kind), record.data, (c[2] for c in record.comments))
 
     def _scan(self, rule: Rule, record: Record, variables: dict[str, Any]) -> Iterator[Finding]:
+        """The rule's matches in every text value of the record (one finding per value), then in every
+        comment of its file that holds a match not already found in a value."""
         scan = rule.scan
-        assert scan is not None
-        for path, text in iter_text_values(record.data):
+        assert scan is not None and self._scan_context is not None
+        context = self._scan_context[1]
+        seen: set[str] = set()
+        deferred = [self.scans_by_id[other] for other in scan.defer_to if other in self.scans_by_id]
+        # a field the schema already refused under a rule of this rule's category (an unknown field that may
+        # hold personal data) is not reported again for its value
+        refused = [p.path for p in record.problems if self.categories.get(p.rule) == rule.category and p.path]
+        for path, normal in self._normalised_texts(record):
             if scan.skip_paths and any(p.match(format_path(path)) for p in scan.skip_paths):
                 continue
-            for match in scan.pattern.finditer(text):
-                found = match.group(0)
-                if scan.check is not None and not scan.check.valid(found):
-                    continue
-                masked = found[:2] + "…" if len(found) > 4 else "…"
-                activation = self._activation(rule, {**variables, "match": masked,
+            if refused and any(path[:len(r)] == r for r in refused):
+                continue
+            if any(next(find(other, normal, context), None) is not None for other in deferred):
+                continue
+            for found in find(scan, normal, context):
+                seen.add(found)
+                activation = self._activation(rule, {**variables, "match": masked(found, scan.show),
                                                      "path": format_path(path)}, "scan")
                 yield self._finding(rule, record, path, self._render(rule.message, activation))
                 break
+        for line, column, text in record.comments:
+            normal = normalise(text)
+            if any(next(find(other, normal, context), None) is not None for other in deferred):
+                continue
+            for found in find(scan, normal, context):
+                if found in seen:
+                    continue
+                activation = self._activation(rule, {**variables, "match": masked(found, scan.show),
+                                                     "path": f"The comment on line {line}"}, "scan")
+                finding = self._finding(rule, record, (), self._render(rule.message, activation))
+                yield dataclasses.replace(finding, line=line, column=column)
+                break
 
-    @staticmethod
-    def _render(template: Template | None, activation: Any) -> str:
-        return template.render(activation) if template is not None else ""
+    def _normalised_texts(self, record: Record) -> list[tuple[JsonPath, str]]:
+        """The record's text values, normalised once for all of its scans."""
+        if self._texts is None or self._texts[0] is not record:
+            self._texts = (record, [(path, normalise(text)) for path, text in iter_text_values(record.data)])
+        return self._texts[1]
 
     @staticmethod
     def _path(template: Template | None, activation: Any) -> JsonPath:
@@ -235,21 +290,61 @@ class Evaluator:
                        message=message, clause=rule.clause, path=path, record=record.id)
 
 
-def scan_filters(rules: list[Rule]) -> dict[str, re.Pattern[str] | None]:
-    """Per record kind, one pattern that rules out all of the kind's text scans at once (see _scan_filter)."""
+@dataclass(frozen=True)
+class ScanFilter:
+    """Rules out all of a kind's text scans at once: one pattern over the joined text (see _scan_filter),
+    and for scans with checks of their own (a word list, a match that must lie within text), each
+    match over the joined text with those checks (a set lookup; a match that is a whole value is not text)."""
+
+    combined: re.Pattern[str] | None
+    always: bool  # a scan the combined pattern cannot stand for
+    checked_scans: tuple[Rule, ...]
+
+    def may_match(self, texts: list[str]) -> bool:
+        if self.always:
+            return True
+        joined = "\n".join(normalise(text) for text in texts)
+        if self.combined is not None and self.combined.search(joined) is not None:
+            return True
+        capitalised: set[str] | None = None
+        for rule in self.checked_scans:
+            scan = rule.scan
+            assert scan is not None
+            if scan.words is not None:
+                # most texts hold no word of the list at all: one pass over the words rules them out
+                if capitalised is None:
+                    capitalised = set(_WORD.findall(joined))
+                if capitalised.isdisjoint(scan.words.words):
+                    continue
+            for match in scan.pattern.finditer(joined):
+                if scan.words is not None and match.group(scan.words.group) not in scan.words.words:
+                    continue
+                if scan.within_text and (match.start() == 0 or joined[match.start() - 1] == "\n") and (
+                        match.end() == len(joined) or joined[match.end()] == "\n"):
+                    continue
+                return True
+        return False
+
+
+_WORD = re.compile(r"[^\W\d_][^\W_]*")
+
+
+def scan_filters(rules: list[Rule]) -> dict[str, ScanFilter | None]:
+    """Per record kind, what rules out all of the kind's text scans at once (see ScanFilter)."""
     by_kind: dict[str, list[Rule]] = {}
     for rule in rules:
-        by_kind.setdefault(rule.kind, []).append(rule)
+        for kind in rule.kinds or (rule.kind,):
+            by_kind.setdefault(kind, []).append(rule)
     return {kind: _scan_filter(kind_rules) for kind, kind_rules in by_kind.items()}
 
 
-def scans_may_match(combined: re.Pattern[str] | None, data: Any) -> bool:
-    """False when ``combined`` (a kind's scan filter) finds nothing in the record's joined text values."""
-    if combined is None:
+def scans_may_match(scan_filter: ScanFilter | None, data: Any, comments: Iterable[str] = ()) -> bool:
+    """False when ``scan_filter`` (a kind's) finds nothing in the record's text values and comments."""
+    if scan_filter is None:
         return True
-    texts: list[str] = []
+    texts: list[str] = list(comments)
     _collect_texts(data, texts)
-    return combined.search("\n".join(texts)) is not None
+    return scan_filter.may_match(texts)
 
 
 def _collect_texts(data: Any, out: list[str]) -> None:
@@ -268,26 +363,36 @@ def _collect_texts(data: Any, out: list[str]) -> None:
 _JOIN_UNSAFE = re.compile(r"(?<!\\)[$^]|\\[AZ]|\(\?<?!(?:[^()\\]|\\.)*(?:\\s|\\W|\[\^|(?<![\\\[])\.)")
 
 
-def _scan_filter(rules: list[Rule]) -> re.Pattern[str] | None:
-    """One pattern that finds a match in a record's text values joined by newlines whenever any scan
-    would find one in a single value; None where that cannot be promised (see _JOIN_UNSAFE).
+def _scan_filter(rules: list[Rule]) -> ScanFilter | None:
+    """What finds a match in a record's normalised text values joined by newlines whenever any scan
+    would find one in a single value; None when the kind has no scans. A scan whose pattern cannot be
+    joined safely (see _JOIN_UNSAFE) makes the filter always answer yes.
 
     Most records contain nothing any scan looks for: one search of the joined text rules them all out.
     """
     parts = []
+    words: list[Rule] = []
+    always = False
     for rule in rules:
         if rule.scan is None:
             continue
+        if rule.scan.words is not None or rule.scan.within_text:
+            words.append(rule)
+            continue
         source = rule.scan.pattern.pattern
         if _JOIN_UNSAFE.search(_without_classes(source)) or rule.scan.pattern.flags & (re.MULTILINE | re.DOTALL):
-            return None
+            always = True
+            continue
         parts.append(f"(?{'i' if rule.scan.pattern.flags & re.IGNORECASE else ''}:{source})")
-    if not parts:
+    if not parts and not words and not always:
         return None
-    try:
-        return re.compile("|".join(parts))
-    except re.error:
-        return None
+    combined = None
+    if parts:
+        try:
+            combined = re.compile("|".join(parts))
+        except re.error:
+            always = True
+    return ScanFilter(combined, always, tuple(words))
 
 
 def _without_classes(source: str) -> str:

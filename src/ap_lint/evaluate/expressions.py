@@ -8,7 +8,7 @@ a typo in a variable name is a broken rule file (exit 2), not a silent pass.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from cel_expr_python import cel
 from cel_expr_python.ext.ext_bindings import ExtBindings
@@ -181,7 +181,8 @@ class Template:
             parts.append(environment.compile(part.strip()) if is_placeholder else part)
         return cls(tuple(p for p in parts if p != ""))
 
-    def render(self, activation: Any) -> str:
+    def render(self, activation: Any, mask: Callable[[str], str] | None = None) -> str:
+        """The text with each placeholder's value filled in (and passed through ``mask``, if given)."""
         out = []
         for part in self.parts:
             if isinstance(part, str):
@@ -191,7 +192,7 @@ class Template:
                 value = part.evaluate(activation)
             except EvaluationError:
                 value = "(not recorded)"
-            out.append(_text(value))
+            out.append(mask(_text(value)) if mask is not None else _text(value))
         return "".join(out)
 
 

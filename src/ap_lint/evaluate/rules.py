@@ -15,7 +15,7 @@ from typing import Any
 
 from ap_lint.errors import PolicyPackError
 from ap_lint.evaluate.expressions import Environment, EvaluationError, ExpressionError, Program, Template
-from ap_lint.findings import Severity
+from ap_lint.findings import JsonPath, Severity
 from ap_lint.load.loader import compose_positions, locate
 from ap_lint.pack import Pack
 
@@ -47,12 +47,39 @@ class TextCheck:
 
 
 @dataclass(frozen=True)
+class WordCheck:
+    """A match counts only when one of its groups is a word of a named word list (a set lookup), and the
+    match is not a phrase of the stop-list setting nor a value the register records at the allowed fields."""
+
+    group: int | str
+    words: frozenset[str]
+    stop_setting: str | None = None
+    allow_fields: dict[str, tuple[JsonPath, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AgeCheck:
+    """A match counts only when it reads as a full date (day, month and four-digit year) that many whole
+    years before today (both ends included)."""
+
+    years: tuple[int, int]
+
+
+@dataclass(frozen=True)
 class Scan:
-    """Look for a pattern in every text value of a record."""
+    """Look for a pattern in every text value (and every comment) of a record."""
 
     pattern: re.Pattern[str]
     skip_paths: tuple[re.Pattern[str], ...] = ()
     check: TextCheck | None = None
+    words: WordCheck | None = None
+    age: AgeCheck | None = None
+    #: a match that is the whole value is a field of its own (a date field), not text: not reported
+    within_text: bool = False
+    #: characters of a match shown unmasked in messages (the rest become an ellipsis)
+    show: int = 2
+    #: scan rules that take precedence: a value one of them reports is not reported by this one too
+    defer_to: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,7 +99,7 @@ class Rule:
     category: str
     severity: Severity
     waivable: bool
-    kind: str
+    kind: str  # the first kind it applies to; `kinds` has them all
     message_text: str
     why: str
     source: str
@@ -90,6 +117,8 @@ class Rule:
     reads: frozenset[str] = frozenset()
     #: the CEL condition for the rule to apply: its `effective` dates and its `when`, joined
     when_source: str | None = None
+
+    kinds: tuple[str, ...] = ()
 
     @property
     def effective_text(self) -> str | None:
@@ -126,6 +155,21 @@ def when_source(document: dict[str, Any]) -> str | None:
 
 
 _IDENTIFIER = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
+
+
+def _list_path(text: str) -> JsonPath:
+    """``past_principals[].name`` as ``("past_principals", "[]", "name")``: ``[]`` is every list item."""
+    parts: list[str] = []
+    for dotted in text.split("."):
+        while dotted.endswith("[]"):
+            dotted = dotted[:-2]
+            parts.extend([dotted, "[]"] if dotted else ["[]"])
+            dotted = ""
+        if dotted:
+            parts.append(dotted)
+    return tuple(parts)
+
+
 
 
 def _skip_pattern(text: str) -> re.Pattern[str]:
@@ -185,6 +229,8 @@ class RuleCompiler:
     def __init__(self, pack: Pack) -> None:
         self.pack = pack
         self._environments: dict[tuple[str, str], Environment] = {}
+        #: a rule compiled for each further kind it applies to, by (rule id, kind)
+        self._variants: dict[tuple[str, str], Rule] = {}
 
     def variables_for(self, kind: str) -> list[str]:
         single = [name for name, spec in self.pack.kinds.items() if spec.single]
@@ -231,9 +277,34 @@ class RuleCompiler:
             if rule.id in seen:
                 raise PolicyPackError(f"rule id '{rule.id}' is also used by {seen[rule.id]}", file=rule.source)
             seen[rule.id] = rule.source
+        scans = {rule.id for rule in rules if rule.scan is not None}
+        for rule in rules:
+            for other in rule.scan.defer_to if rule.scan is not None else ():
+                if other not in scans:
+                    raise PolicyPackError(f"scan.defer_to names '{other}', which is not a scan rule", file=rule.source)
         return rules
 
+    def for_kind(self, rule: Rule, kind: str) -> Rule:
+        """The rule as compiled for one of the kinds it applies to (its expressions type-checked there)."""
+        if kind == rule.kind:
+            return rule
+        return self._variants[(rule.id, kind)]
+
+    def variants(self, rule: Rule) -> list[Rule]:
+        """The rule once for each kind it applies to."""
+        return [self.for_kind(rule, kind) for kind in rule.kinds]
+
     def compile(self, source: str, document: dict[str, Any]) -> Rule:
+        """Compile one rule document, for each kind it applies to (`applies_to`: a kind or a list of kinds)."""
+        applies_to = document["applies_to"]
+        kinds = tuple(applies_to) if isinstance(applies_to, list) else (applies_to,)
+        compiled = [self._compile_for(source, document, kind, index, kinds) for index, kind in enumerate(kinds)]
+        for rule in compiled[1:]:
+            self._variants[(rule.id, rule.kind)] = rule
+        return compiled[0]
+
+    def _compile_for(self, source: str, document: dict[str, Any], kind: str, position: int,
+                     kinds: tuple[str, ...]) -> Rule:
         def fail(message: str, key: tuple[str | int, ...]) -> PolicyPackError:
             text = (self.pack.root / source).read_text("utf-8")
             line, column = locate(compose_positions(text), key)
@@ -242,10 +313,13 @@ class RuleCompiler:
         rule_id = document["id"]
         if Path(source).stem != rule_id:
             raise fail(f"the rule id '{rule_id}' must equal the file name '{Path(source).stem}'", ("id",))
-        kind = document["applies_to"]
         if kind not in self.pack.kinds:
+            where: tuple[str | int, ...] = ("applies_to",) if isinstance(document["applies_to"], str) else (
+                "applies_to", position)
             raise fail(f"applies_to names '{kind}', which is not a kind in rules/pack.yaml "
-                       f"({', '.join(sorted(self.pack.kinds))})", ("applies_to",))
+                       f"({', '.join(sorted(self.pack.kinds))})", where)
+        if kinds.count(kind) > 1:
+            raise fail(f"applies_to names '{kind}' twice", ("applies_to", position))
         clause = document["clause"]
         if clause is not None and self.pack.clauses and clause not in self.pack.clauses:
             raise fail(f"clause '{clause}' is not in the policy ({', '.join(sorted(self.pack.clauses))})",
@@ -288,7 +362,34 @@ class RuleCompiler:
                 if len(c["over"]) != len(c["weights"]):
                     raise fail("scan.check: 'over' and 'weights' must have the same length", ("scan", "check"))
                 check = TextCheck(c["position"], tuple(c["over"]), tuple(c["weights"]), c["modulus"], c["alphabet"])
-            scan = Scan(pattern, tuple(_skip_pattern(p) for p in spec.get("skip_paths", [])), check)
+            words = None
+            if "words" in spec:
+                w = spec["words"]
+                if w["list"] not in self.pack.word_lists:
+                    raise fail(f"scan.words names the word list '{w['list']}', which rules/pack.yaml does not "
+                               f"declare ({', '.join(sorted(self.pack.word_lists)) or 'none'})", ("scan", "words"))
+                group = w.get("group", 0)
+                if (isinstance(group, int) and group > pattern.groups) or (
+                        isinstance(group, str) and group not in pattern.groupindex):
+                    raise fail(f"scan.words.group '{group}' is not a group of scan.pattern", ("scan", "words"))
+                stop = w.get("stop_setting")
+                if stop is not None and stop not in self.pack.settings:
+                    raise fail(f"scan.words.stop_setting names '{stop}', which is not in the settings",
+                               ("scan", "words"))
+                allow = {allowed_kind: tuple(_list_path(p) for p in paths)
+                         for allowed_kind, paths in w.get("allow_values_of", {}).items()}
+                for allowed_kind in allow:
+                    if allowed_kind not in self.pack.kinds:
+                        raise fail(f"scan.words.allow_values_of names '{allowed_kind}', which is not a kind",
+                                   ("scan", "words"))
+                words = WordCheck(group, self.pack.word_lists[w["list"]], stop, allow)
+            age = None
+            if "years_before_today" in spec:
+                low, high = spec["years_before_today"]
+                age = AgeCheck((int(low), int(high)))
+            scan = Scan(pattern, tuple(_skip_pattern(p) for p in spec.get("skip_paths", [])), check, words, age,
+                        bool(spec.get("within_text", False)), int(spec.get("show", 2)),
+                        tuple(spec.get("defer_to", [])))
         history = None
         if "history" in document:
             h = document["history"]
@@ -307,4 +408,5 @@ class RuleCompiler:
             reads=frozenset(_IDENTIFIER.findall(" ".join(
                 str(document.get(key, "")) for key in ("when", "for_each", "assert", "warning_when", "at", "message")
             ) + " " + str((document.get("effective") or {}).get("date", "")))) & set(environment.variables),
+            kinds=kinds,
         )

@@ -8,7 +8,7 @@ other's past).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from ap_lint.git.blobs import BlobReader
 from ap_lint.git.diff import FieldChange, diff_values
@@ -39,8 +39,11 @@ class TimelineEntry:
                 "changes": [change.as_dict() for change in self.changes]}
 
 
-def timeline(repository: Repository, path: str, today: str) -> list[TimelineEntry]:
-    """Every commit that touched the file at ``path``, oldest first, then its changes not committed yet."""
+def timeline(repository: Repository, path: str, today: str,
+             mask: Callable[[str], str] | None = None) -> list[TimelineEntry]:
+    """Every commit that touched the file at ``path``, oldest first, then its changes not committed yet
+    (every text in the changes, field names too, passed through ``mask``: see
+    ``ap_lint.evaluate.textscan.masker_for_register``)."""
     changes = []
     if repository.head is not None:
         changes = [change for _, found in log(repository, ["HEAD"], [path], main_line=False) for change in found]
@@ -60,6 +63,25 @@ def timeline(repository: Repository, path: str, today: str) -> list[TimelineEntr
                 return None
         return load_record(raw, path).data
 
+    def masked(found: list[FieldChange]) -> tuple[FieldChange, ...]:
+        if mask is None:
+            return tuple(found)
+        return tuple(FieldChange(_masked(c.path, mask), c.kind, _masked(c.before, mask), _masked(c.after, mask))
+                     for c in found)
+
     return [TimelineEntry(change.commit, change.path, _EVENTS.get(change.status, "changed"),
-                          tuple(diff_values(data(change.old), data(change.new)) if change.status == "M" else ()))
+                          masked(diff_values(data(change.old), data(change.new)) if change.status == "M" else []))
             for change in changes]
+
+
+def _masked(value: Any, mask: Callable[[str], str]) -> Any:
+    """``value`` with every text in it (keys too) passed through ``mask``."""
+    if isinstance(value, str):
+        return mask(value)
+    if isinstance(value, tuple):
+        return tuple(_masked(v, mask) for v in value)
+    if isinstance(value, list):
+        return [_masked(v, mask) for v in value]
+    if isinstance(value, dict):
+        return {mask(k) if isinstance(k, str) else k: _masked(v, mask) for k, v in value.items()}
+    return value

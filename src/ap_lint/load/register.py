@@ -40,6 +40,8 @@ class Record:
     #: whether the file is newer than the register's other files (added by the change being checked, or not
     #: yet committed): a relation of `earlier` records never lists it for an older file
     newer: bool = False
+    #: the comments of its file: (line, column, text after the #); git keeps them as it keeps values
+    comments: tuple[tuple[int, int, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +109,13 @@ def discover(root: Path, pack: Pack) -> tuple[list[SourceFile], list[Finding]]:
         if odd_name is not None:
             problems.append(_problem(display, "file-name", odd_name))
             continue
+        if any(part.startswith(".") for part in display.split("/")):
+            problems.append(_problem(display, "file-hidden",
+                                     "This hidden file (its name starts with a dot: a draft, a backup or an editor's "
+                                     "swap file) is not checked, but git commits it like any other file, with "
+                                     "whatever it holds. Delete it, or rename it to a record file so that it is "
+                                     "checked; never commit personal data in it."))
+            continue
         kind = next((k for k, regex in register_kinds if regex.match(display)), None)
         path = Path(full)
         if kind is None:
@@ -142,7 +151,8 @@ def discover(root: Path, pack: Pack) -> tuple[list[SourceFile], list[Finding]]:
 
 def _walk(root: Path, top: str) -> list[tuple[str, str, bool]]:
     """(display path, full path, is a plain file) for every entry under ``top`` that is not a real folder,
-    sorted, skipping hidden names. Links to folders are entries, not descended into."""
+    sorted. Hidden files are entries too (the caller reports them); a hidden folder is one entry, not
+    descended into. Links to folders are entries, not descended into."""
     found: list[tuple[str, str, bool]] = []
     prefix = len(str(root)) + 1
     pending = [os.path.join(str(root), top)]
@@ -153,9 +163,7 @@ def _walk(root: Path, top: str) -> list[tuple[str, str, bool]]:
         except OSError:
             continue
         for entry in entries:
-            if entry.name.startswith("."):
-                continue
-            if entry.is_dir(follow_symlinks=False):
+            if entry.is_dir(follow_symlinks=False) and not entry.name.startswith("."):
                 pending.append(entry.path)
                 if not entry.name.endswith(".yaml"):
                     continue  # a folder named like a record file is also an entry: it is reported, not read
@@ -205,11 +213,13 @@ def record_from_bytes(source: SourceFile, raw: bytes, max_bytes: int) -> Record:
     digest = hashlib.blake2b(raw, digest_size=16).hexdigest()
     if not source.front_matter and len(raw) <= max_bytes:
         try:
-            data = load_fast(raw.decode("utf-8"))
+            text = raw.decode("utf-8")
+            data = load_fast(text)
         except UnicodeDecodeError:
             data = None
         if data is not None:
-            return Record(source.kind, source.path.stem, source.display, data, digest)
+            return Record(source.kind, source.path.stem, source.display, data, digest,
+                          comments=yaml_comments(text) if "#" in text else ())
     offset = 0
     if source.front_matter:
         raw, offset = _front_matter(raw)
@@ -218,9 +228,53 @@ def record_from_bytes(source: SourceFile, raw: bytes, max_bytes: int) -> Record:
     if offset:
         problems = [Finding(p.file, p.line + offset, p.column, p.rule, p.severity, p.message) for p in problems]
     data = loaded.data
+    comments: tuple[tuple[int, int, str], ...] = ()
+    if data is not None and b"#" in raw and len(raw) <= max_bytes:
+        comments = tuple((line + offset, column, text)
+                         for line, column, text in yaml_comments(raw.decode("utf-8", errors="replace")))
     return Record(source.kind, source.path.stem, source.display, data, digest, offset,
                   valid=data is not None and all(p.severity != "error" for p in problems),
-                  problems=problems)
+                  problems=problems, comments=comments)
+
+
+def comments_of(source: SourceFile) -> tuple[tuple[int, int, str], ...]:
+    """The comments of a record file on disk (see yaml_comments); none if it cannot be read."""
+    try:
+        text = source.path.read_bytes().decode("utf-8", errors="replace")
+    except OSError:
+        return ()
+    if "#" not in text:
+        return ()
+    if source.front_matter:
+        body, offset = _front_matter(text.encode("utf-8"))
+        return tuple((line + offset, column, comment)
+                     for line, column, comment in yaml_comments(body.decode("utf-8", errors="replace")))
+    return yaml_comments(text)
+
+
+def yaml_comments(text: str) -> tuple[tuple[int, int, str], ...]:
+    """Every ``#`` comment of a YAML text: (line, column of the #, the text after it).
+
+    A ``#`` at the start of a line or after a space begins a comment, except inside a quoted or block
+    scalar, whose text is a value (and scanned as one): so a candidate inside one may be listed too,
+    and the scans do not report again what a value already holds.
+    """
+    found: list[tuple[int, int, str]] = []
+    line, position = 1, 0
+    index = text.find("#")
+    while index >= 0:
+        if index and text[index - 1] not in " \t\n":
+            index = text.find("#", index + 1)  # a # inside a word (issue#2) does not start a comment
+            continue
+        end = text.find("\n", index)
+        end = len(text) if end < 0 else end
+        comment = text[index + 1:end].strip()
+        if comment:
+            line += text.count("\n", position, index)
+            position = index
+            found.append((line, index - text.rfind("\n", 0, index), comment))
+        index = text.find("#", end)
+    return tuple(found)
 
 
 def _front_matter(raw: bytes) -> tuple[bytes, int]:

@@ -123,7 +123,7 @@ def explain(pack: Pack, rules: list[Rule], rule_id: str) -> str | None:
         return None
     lines = [f"{rule.id}: {rule.title}", ""]
     lines.append(f"Severity:   {rule.severity}" + ("" if rule.waivable else " (cannot be waived)"))
-    lines.append(f"Applies to: {rule.kind} records" + (f" when {rule.document['when']}" if "when" in rule.document
+    lines.append(f"Applies to: {_kinds(rule)} records" + (f" when {rule.document['when']}" if "when" in rule.document
                                                          else ""))
     if rule.effective_text:
         lines.append(f"In force:   {rule.effective_text}")
@@ -179,7 +179,7 @@ def rules_markdown(pack: Pack, rules: list[Rule]) -> str:
             out += [f"> {clause.text}", ""]
         for rule in sorted(groups[group], key=lambda r: r.id):
             out += [f"### {rule.id}", "", f"**{rule.title}** — {rule.severity}"
-                    + ("" if rule.waivable else ", cannot be waived") + f", on {rule.kind} records.", ""]
+                    + ("" if rule.waivable else ", cannot be waived") + f", on {_kinds(rule)} records.", ""]
             out += [rule.why.strip(), ""]
             if rule.effective_text:
                 out += [f"In force: {rule.effective_text}.", ""]
@@ -214,3 +214,9 @@ def rules_markdown(pack: Pack, rules: list[Rule]) -> str:
     for name, entry in pack.setting_docs.items():
         out.append(f"| `{name}` | `{entry['value']}` | {entry['description']} |")
     return "\n".join(out) + "\n"
+
+
+def _kinds(rule: Rule) -> str:
+    """The kinds a rule applies to, in words: ``placement``, ``placement and waiver``, ``a, b and c``."""
+    kinds = list(rule.kinds or (rule.kind,))
+    return kinds[0] if len(kinds) == 1 else ", ".join(kinds[:-1]) + " and " + kinds[-1]
