@@ -280,11 +280,15 @@ class _FixFinder:
     def __init__(self, text: str) -> None:
         self.text = text
         self._nodes: dict[tuple[int, int], tuple[yaml.Node | None, yaml.Node]] | None = None
+        self._keys: dict[tuple[int, int], tuple[yaml.Node | None, yaml.Node]] = {}
 
     def edits(self, finding: Finding) -> list[dict[str, Any]]:
         if not finding.fixes:
             return []
-        entry = self.nodes().get((finding.line - 1, finding.column - 1))
+        where = (finding.line - 1, finding.column - 1)
+        # a finding about a key (an unknown field) is placed at the key; others at the value
+        entry = self._keys.get(where) if finding.at_key and self.nodes() is not None else None
+        entry = entry or self.nodes().get(where)
         if entry is None:
             return []
         found = []
@@ -317,6 +321,8 @@ class _FixFinder:
                 self._nodes.setdefault((node.start_mark.line, node.start_mark.column), (key, node))
                 if isinstance(node, yaml.MappingNode):
                     pending.extend(node.value)
+                    for pair_key, pair_value in node.value:
+                        self._keys[(pair_key.start_mark.line, pair_key.start_mark.column)] = (pair_key, pair_value)
                 elif isinstance(node, yaml.SequenceNode):
                     pending.extend((None, item) for item in node.value)
         return self._nodes
