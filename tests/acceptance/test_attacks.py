@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from ap_lint.git.runner import commit_snapshot
+from ap_lint.pack import bundled_pack
 from tests.acceptance.test_privacy import upn_with_check_letter
 from tests.conftest import RunCli, cli_environment
 
@@ -296,7 +297,10 @@ def test_odd_file_names_are_findings_shown_escaped(run_cli: RunCli, odd_names: P
     assert done.stderr == ""
     lines = done.stdout.splitlines()
     assert NOT_UTF8_LINE in lines and NEWLINE_LINE in lines
-    assert all(line.startswith(("records/", "rules/", "policy/", "note: ", "Failed: ")) for line in lines), lines
+    pack = bundled_pack()  # a register without a pack of its own: the pack's files are named where they are
+    assert pack is not None
+    assert all(line.startswith(("records/", f"{pack.resolve().as_posix()}/", "note: ", "Failed: ")) for line in lines), \
+        lines
 
 
 def test_odd_file_names_in_sarif_point_at_the_files_on_disk(run_cli: RunCli, odd_names: Path) -> None:
@@ -314,7 +318,7 @@ def test_odd_file_names_in_the_report(run_cli: RunCli, odd_names: Path, tmp_path
         output = tmp_path / f"report{suffix}"
         done = run_cli("report", "--today", TODAY, "--output", output, odd_names)
         assert done.returncode == 0, done.stderr
-        text = output.read_text("utf-8")
+        text = output.read_text("utf-8").replace("<wbr>", "")  # a page may break a path after its slashes
         assert "records/placements/oakfield/caf\\xe9.yaml:1:1" in text
         if suffix == ".md":  # in HTML, a line break in a value is white space, as the page's markup says
             assert "`records/placements/oakfield/new\\nline.yaml:1:1`" in text

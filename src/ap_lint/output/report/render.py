@@ -70,7 +70,7 @@ def markdown_code(text: Any) -> str:
 
 def path_breaks(text: Any) -> markupsafe.Markup:
     """A file path, escaped, that a narrow column breaks after a '/' rather than inside a name."""
-    return markupsafe.escape(str(text)).replace("/", markupsafe.Markup("/<wbr>"))
+    return markupsafe.escape(visible(str(text))).replace("/", markupsafe.Markup("/<wbr>"))
 
 
 _SYMBOLS = {"ok": "✔", "warning": "⚠", "error": "✖", "neutral": "•", "": ""}
