@@ -198,9 +198,7 @@ def init_register(target: Path, pack_root: Path, *, year: str, source: str | Non
             todo.append(path.relative_to(target).as_posix())
         elif "*" in kind.files:
             kind_folder = target / _static_folder(kind.files)
-            kind_folder.mkdir(parents=True, exist_ok=True)
-            if not any(kind_folder.iterdir()):
-                write_atomic(kind_folder / ".gitkeep", "")
+            kind_folder.mkdir(parents=True, exist_ok=True)  # `ap-lint new` fills it (git keeps no empty folder)
     kinds = [k for k in pack.kinds.values() if not k.from_pack and not k.single]
     example = next((k for k in kinds if k.folder_field), kinds[0] if kinds else None)
     new_example = (f"`ap-lint new {example.name} --{example.folder_field.replace('_', '-')} NAME`"
