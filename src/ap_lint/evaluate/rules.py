@@ -144,6 +144,7 @@ class RuleCompiler:
     def __init__(self, pack: Pack) -> None:
         self.pack = pack
         self._environments: dict[tuple[str, str], Environment] = {}
+        self._screens: dict[tuple[str, tuple[int, ...]], Screen] = {}
 
     def variables_for(self, kind: str) -> list[str]:
         single = [name for name, spec in self.pack.kinds.items() if spec.single]
@@ -158,7 +159,14 @@ class RuleCompiler:
         return self._environments[key]
 
     def screen(self, kind: str, rules: list[Rule]) -> "Screen":
-        """One CEL program that checks all of a kind's assertions at once (see Screen)."""
+        """One CEL program that checks all of a kind's assertions at once (see Screen); compiled once per
+        kind and set of rules, however many evaluators ask for it."""
+        key = (kind, tuple(id(rule) for rule in rules))
+        if key not in self._screens:
+            self._screens[key] = self._compile_screen(kind, rules)
+        return self._screens[key]
+
+    def _compile_screen(self, kind: str, rules: list[Rule]) -> "Screen":
         screened: list[Rule] = []
         parts: list[str] = []
         for rule in rules:
