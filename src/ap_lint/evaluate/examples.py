@@ -259,4 +259,4 @@ class ExampleRunner:
             path = pack_root / file
             return path.read_text("utf-8") if path.is_file() else None
 
-        return self.checker.evaluate(self.root, today, records, [], text_of).findings
+        return self.checker.evaluate(self.root, records, [], text_of, self.checker.run_context(today)).findings
