@@ -98,6 +98,8 @@ class Pack:
     examples_today: str | None
     digest: str = ""
     files: list[str] = field(default_factory=list)
+    #: per kind, named CEL values every rule of that kind may use (``variables:`` in rules/pack.yaml), in order
+    variables: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def kind_of(self, path: str) -> str | None:
         """The kind of record a register file holds, from its path relative to the register root.
@@ -286,5 +288,5 @@ def load_pack(root: Path) -> Pack:
         setting_docs=settings_docs, schemas=schemas, rule_documents=rule_documents, clauses=clauses,
         policy_document=policy_document, waivers=WaiverSpec(**waiver_spec) if waiver_spec else None,
         examples_register=examples.get("register"), examples_today=examples.get("today"),
-        digest=digest.hexdigest(), files=files,
+        digest=digest.hexdigest(), files=files, variables=dict(config.get("variables") or {}),
     )

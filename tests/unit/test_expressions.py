@@ -143,3 +143,11 @@ def test_list_arguments_reach_helper_functions_as_fresh_copies() -> None:
         FUNCTIONS["weekly_hours"] = (implementation, returns, params)
     assert seen and seen[0] != id(sessions)
     assert record["timetable"] == [{"day": "monday", "start": "09:00", "end": "12:30"}]
+
+
+@pytest.mark.parametrize(("source", "text"), [
+    ("plural(1, 'day')", "1 day"), ("plural(0, 'day')", "0 days"), ("plural(3, 'day')", "3 days"),
+    ("plural(1, 'child', 'children')", "1 child"), ("plural(2, 'child', 'children')", "2 children"),
+])
+def test_plural_says_a_count_with_its_word(env: Environment, source: str, text: str) -> None:
+    assert env.compile(source).evaluate(env.activation({})) == text

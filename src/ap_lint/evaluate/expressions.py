@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from cel_expr_python import cel
 from cel_expr_python.ext.ext_bindings import ExtBindings
@@ -17,7 +17,7 @@ from cel_expr_python.ext.ext_math import ExtMath
 from cel_expr_python.ext.ext_optional import ExtOptional
 from cel_expr_python.ext.ext_strings import ExtStrings
 
-from ap_lint.evaluate.functions import FUNCTIONS
+from ap_lint.evaluate.functions import FUNCTIONS, OVERLOADS
 
 _TYPES = {
     "int": cel.Type.INT, "string": cel.Type.STRING, "double": cel.Type.DOUBLE, "bool": cel.Type.BOOL,
@@ -35,11 +35,33 @@ class EvaluationError(Exception):
 
 def _function_declarations() -> list[Any]:
     declarations = []
-    for name, (impl, returns, params) in FUNCTIONS.items():
-        overload_id = f"{name}_" + "_".join(params)
-        declarations.append(cel.FunctionDecl(name, [cel.Overload(
-            overload_id, _TYPES[returns], [_TYPES[p] for p in params], impl=_safe(impl))]))
+    for name, first in FUNCTIONS.items():
+        overloads = []
+        for impl, returns, params in [first, *OVERLOADS.get(name, [])]:
+            overloads.append(cel.Overload(f"{name}_" + "_".join(params), _TYPES[returns],
+                                          [_TYPES[p] for p in params], impl=_safe(impl)))
+        declarations.append(cel.FunctionDecl(name, overloads))
     return declarations
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def bind_variables(variables: Sequence[tuple[str, str]], source: str) -> str:
+    """``source`` with the named ``variables`` (in order; each may use those before it) bound around it.
+
+    Only the variables the expression needs (directly or through another variable) are bound, with
+    ``cel.bind``, so a variable that cannot be read on some record troubles only the expressions using it.
+    """
+    needed = set(_NAME.findall(source))
+    chosen: list[tuple[str, str]] = []
+    for name, expression in reversed(variables):
+        if name in needed:
+            chosen.append((name, expression))
+            needed |= set(_NAME.findall(expression))
+    for name, expression in chosen:  # innermost first: the last-declared variable is bound closest to source
+        source = f"cel.bind({name}, ({expression}), {source})"
+    return source
 
 
 def _safe(impl: Any) -> Any:
@@ -118,7 +140,8 @@ class Template:
     parts: Sequence[str | Program]
 
     @classmethod
-    def compile(cls, text: str, environment: Environment) -> "Template":
+    def compile(cls, text: str, environment: Environment,
+                wrap: Callable[[str], str] = lambda source: source) -> "Template":
         parts: list[str | Program] = []
         position = 0
         for match in _PLACEHOLDER.finditer(text):
@@ -127,7 +150,7 @@ class Template:
             if token in ("{{", "}}"):
                 parts.append(token[0])
             else:
-                parts.append(environment.compile(match.group(1).strip()))
+                parts.append(environment.compile(wrap(match.group(1).strip())))
             position = match.end()
         parts.append(text[position:])
         return cls(tuple(p for p in parts if p != ""))

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from ap_lint.errors import PolicyPackError
-from ap_lint.evaluate.expressions import Environment, EvaluationError, ExpressionError, Program, Template
+from ap_lint.evaluate.expressions import (Environment, EvaluationError, ExpressionError, Program, Template,
+                                         bind_variables)
 from ap_lint.findings import Severity
 from ap_lint.load.loader import compose_positions, locate
 from ap_lint.pack import Pack
@@ -85,6 +86,12 @@ class Rule:
     at: Template | None = None
     message: Template | None = None
     examples: list[dict[str, Any]] = field(default_factory=list)
+    #: named CEL values its expressions may use: the pack's for its kind, then its own (in order)
+    variables: tuple[tuple[str, str], ...] = ()
+
+    def bind(self, source: str) -> str:
+        """``source`` with the variables it uses bound around it (see ``bind_variables``)."""
+        return bind_variables(self.variables, source) if self.variables else source
 
 
 def _skip_pattern(text: str) -> re.Pattern[str]:
@@ -173,11 +180,11 @@ class RuleCompiler:
             document = rule.document
             if rule.assertion is None or "index" in document["assert"]:
                 continue
-            check = f"({document['assert']})"
+            check = f"({rule.bind(document['assert'])})"
             if "for_each" in document:
-                check = f"({document['for_each']}).all(item, {check})"
+                check = f"({rule.bind(document['for_each'])}).all(item, {check})"
             if "when" in document:
-                check = f"(!({document['when']}) || {check})"
+                check = f"(!({rule.bind(document['when'])}) || {check})"
             parts.append(check)
             screened.append(rule)
         program = None
@@ -222,12 +229,26 @@ class RuleCompiler:
             mode = "scan"
         environment = self.environment(kind, mode)
         plain = self.environment(kind, "plain")
+        variables = tuple({**self.pack.variables.get(kind, {}), **(document.get("variables") or {})}.items())
+        for number, (name, expression) in enumerate(variables):
+            if name in environment.variables:
+                raise fail(f"variables: '{name}' is already a name every rule sees; choose another",
+                           ("variables", name) if name in (document.get("variables") or {}) else ("id",))
+            try:
+                plain.compile(bind_variables(variables[:number], expression))
+            except ExpressionError as error:
+                if name not in (document.get("variables") or {}):
+                    raise PolicyPackError(f"variables.{kind}.{name}: {error}", file="rules/pack.yaml") from None
+                raise fail(f"variables.{name}: {error}", ("variables", name)) from None
+
+        def wrap(source: str) -> str:
+            return bind_variables(variables, source) if variables else source
 
         def program(key: str, env: Environment) -> Program | None:
             if key not in document:
                 return None
             try:
-                return env.compile(document[key])
+                return env.compile(wrap(document[key]))
             except ExpressionError as error:
                 raise fail(f"{key}: {error}", (key,)) from None
 
@@ -235,7 +256,7 @@ class RuleCompiler:
             if key not in document:
                 return None
             try:
-                return Template.compile(document[key], environment)
+                return Template.compile(document[key], environment, wrap)
             except ExpressionError as error:
                 raise fail(f"{key}: {error}", (key,)) from None
 
@@ -267,4 +288,5 @@ class RuleCompiler:
             when=program("when", plain), for_each=program("for_each", plain),
             assertion=program("assert", environment), scan=scan, history=history,
             at=template("at"), message=template("message"), examples=document.get("examples", []),
+            variables=variables,
         )
