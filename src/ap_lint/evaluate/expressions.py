@@ -47,19 +47,24 @@ def _function_declarations() -> list[Any]:
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def bind_variables(variables: Sequence[tuple[str, str]], source: str) -> str:
-    """``source`` with the named ``variables`` (in order; each may use those before it) bound around it.
-
-    Only the variables the expression needs (directly or through another variable) are bound, with
-    ``cel.bind``, so a variable that cannot be read on some record troubles only the expressions using it.
-    """
+def used_variables(variables: Sequence[tuple[str, str]], source: str) -> list[tuple[str, str]]:
+    """The ``variables`` that ``source`` uses, directly or through another variable, in their order."""
     needed = set(_NAME.findall(source))
     chosen: list[tuple[str, str]] = []
     for name, expression in reversed(variables):
         if name in needed:
             chosen.append((name, expression))
             needed |= set(_NAME.findall(expression))
-    for name, expression in chosen:  # innermost first: the last-declared variable is bound closest to source
+    return chosen[::-1]
+
+
+def bind_variables(variables: Sequence[tuple[str, str]], source: str) -> str:
+    """``source`` with the named ``variables`` (in order; each may use those before it) bound around it.
+
+    Only the variables the expression needs (directly or through another variable) are bound, with
+    ``cel.bind``, so a variable that cannot be read on some record troubles only the expressions using it.
+    """
+    for name, expression in reversed(used_variables(variables, source)):  # innermost first: the last-declared variable is bound closest to source
         source = f"cel.bind({name}, ({expression}), {source})"
     return source
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from ap_lint.errors import PolicyPackError
 from ap_lint.evaluate.expressions import (Environment, EvaluationError, ExpressionError, Program, Template,
-                                         bind_variables)
+                                         bind_variables, used_variables)
 from ap_lint.findings import Severity
 from ap_lint.load.loader import compose_positions, locate
 from ap_lint.pack import Pack
@@ -92,6 +92,12 @@ class Rule:
     def bind(self, source: str) -> str:
         """``source`` with the variables it uses bound around it (see ``bind_variables``)."""
         return bind_variables(self.variables, source) if self.variables else source
+
+    @property
+    def used_variables(self) -> list[tuple[str, str]]:
+        """The variables (the pack's and its own) that this rule's expressions use, in order."""
+        keys = ("when", "for_each", "assert", "at", "message")
+        return used_variables(self.variables, " ".join(str(self.document[k]) for k in keys if k in self.document))
 
 
 def _skip_pattern(text: str) -> re.Pattern[str]:
@@ -235,7 +241,7 @@ class RuleCompiler:
                 raise fail(f"variables: '{name}' is already a name every rule sees; choose another",
                            ("variables", name) if name in (document.get("variables") or {}) else ("id",))
             try:
-                plain.compile(bind_variables(variables[:number], expression))
+                environment.compile(bind_variables(variables[:number], expression))
             except ExpressionError as error:
                 if name not in (document.get("variables") or {}):
                     raise PolicyPackError(f"variables.{kind}.{name}: {error}", file="rules/pack.yaml") from None
