@@ -1,6 +1,6 @@
 """Generate a synthetic, compliant register for benchmarks.
 
-    python bench/generate.py --placements 10000 [--seed 7] [OUT]
+    python bench/generate.py --placements 10000 [--seed 7] [--git | --commits 1000] [OUT]
 
 writes ``OUT/records/`` (default ``bench/out/register-<placements>/``) with 20
 schools, 60 providers and the given number of placements, modelled on the
@@ -14,8 +14,14 @@ apart, provider visits and assurance no older than a year at the start and on
 providers, which only ever teach part-time, attendance codes B/D/K where each
 is allowed, and no pupil with two placements on the same weekday.
 
-The output is deterministic for a given seed and size. Files are written from
-string templates (not a YAML dumper) so 100,000 placements take seconds.
+With ``--git`` OUT is also a git repository holding the register in one
+commit; with ``--commits N`` its history of N commits builds the same register
+up (placements added as decided, then reviewed one review at a time, then
+ended), a few files a commit. Both are written by one ``git fast-import``.
+
+The output is deterministic for a given seed and size (the commit ids too).
+Files are written from string templates (not a YAML dumper) so 100,000
+placements take seconds.
 """
 
 from __future__ import annotations
@@ -544,22 +550,220 @@ def prepare(out: Path) -> Path:
     return records
 
 
-def commit_register(out: Path) -> None:
-    """Make ``out`` a git repository whose one commit holds the register, as a real register is kept."""
-    env = {**os.environ, "GIT_AUTHOR_NAME": "Register Editor", "GIT_AUTHOR_EMAIL": "editor@example.invalid",
+GIT_ENV = {"GIT_AUTHOR_NAME": "Register Editor", "GIT_AUTHOR_EMAIL": "editor@example.invalid",
            "GIT_COMMITTER_NAME": "Register Editor", "GIT_COMMITTER_EMAIL": "editor@example.invalid",
-           "GIT_AUTHOR_DATE": "2026-11-27T12:00:00+00:00", "GIT_COMMITTER_DATE": "2026-11-27T12:00:00+00:00",
            "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
-    for args in (["init", "--quiet", "--initial-branch", "main"], ["add", "records"],
-                 ["commit", "--quiet", "--no-verify", "-m", "Register as generated for benchmarks"]):
-        subprocess.run(["git", *args], cwd=out, env=env, check=True, stdout=subprocess.DEVNULL)
+ONE_COMMIT_DATE = datetime.datetime(2026, 11, 27, 12, 0, tzinfo=datetime.timezone.utc)
+ONE_COMMIT_MESSAGE = "Register as generated for benchmarks"
+BASE_DATE = datetime.datetime(2025, 1, 6, 9, 0, tzinfo=datetime.timezone.utc)  # the long history's first commit
+EARLY_STATUS = {"completed": "active", "ended-early": "active", "withdrawn": "planned"}
+
+
+def git_env() -> dict[str, str]:
+    """The environment the generator runs git in: a fixed author, and no user or system configuration."""
+    return {**os.environ, **GIT_ENV}
+
+
+def run_git(out: Path, *args: str) -> str:
+    """Run git in ``out``; its output (stops with a one-line message when git fails)."""
+    if shutil.which("git") is None:
+        raise SystemExit("generate: git is not installed; install it, or generate without --git and --commits.")
+    result = subprocess.run(["git", *args], cwd=out, env=git_env(), capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise SystemExit(f"generate: git {' '.join(args)} failed in {out}: {result.stderr.strip()}")
+    return result.stdout
+
+
+class FastImport:
+    """Feeds ``git fast-import``: blobs as files are written, commits once their files are known.
+
+    One ``git fast-import`` process writes every version of every file and
+    every commit, which takes seconds where 1,000 ``git commit`` processes
+    would take minutes.
+    """
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.process = subprocess.Popen(["git", "fast-import", "--quiet", "--done"], cwd=out, env=git_env(),
+                                        stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        assert self.process.stdin is not None
+        self.stream = self.process.stdin
+        self.marks = 0
+        self.commits = 0
+
+    def _data(self, data: bytes) -> None:
+        self.stream.write(b"data %d\n" % len(data))
+        self.stream.write(data)
+        self.stream.write(b"\n")
+
+    def blob(self, text: str) -> int:
+        """Store ``text`` as a blob; its mark, for :meth:`commit`."""
+        self.marks += 1
+        self.stream.write(b"blob\nmark :%d\n" % self.marks)
+        self._data(text.encode("utf-8"))
+        return self.marks
+
+    def commit(self, message: str, when: datetime.datetime, files: Sequence[tuple[str, int]],
+               parent: str | None = None) -> None:
+        """Commit ``files`` (path in the repository, blob mark) on ``main``, after ``parent`` when given."""
+        stamp = f"{int(when.timestamp())} +0000"
+        self.stream.write(f"commit refs/heads/main\n"
+                          f"author {GIT_ENV['GIT_AUTHOR_NAME']} <{GIT_ENV['GIT_AUTHOR_EMAIL']}> {stamp}\n"
+                          f"committer {GIT_ENV['GIT_COMMITTER_NAME']} <{GIT_ENV['GIT_COMMITTER_EMAIL']}> {stamp}\n"
+                          .encode("utf-8"))
+        self._data(message.encode("utf-8"))
+        if parent is not None and self.commits == 0:
+            self.stream.write(f"from {parent}\n".encode("ascii"))
+        self.stream.write(b"".join(b"M 100644 :%d %s\n" % (mark, path.encode("utf-8")) for path, mark in files))
+        self.stream.write(b"\n")
+        self.commits += 1
+
+    def finish(self) -> None:
+        """End the import, then make the index match the new HEAD (the files on disk already do)."""
+        self.stream.write(b"done\n")
+        self.stream.close()
+        assert self.process.stderr is not None
+        with self.process.stderr:
+            error = self.process.stderr.read().decode("utf-8", "replace").strip()
+        if self.process.wait() != 0:
+            raise SystemExit(f"generate: git fast-import failed in {self.out}: {error}")
+        run_git(self.out, "reset", "--quiet")
+
+
+@dataclass(frozen=True)
+class Version:
+    """One version of a placement file in the long history: when it was committed, and its blob."""
+
+    date: str
+    order: int
+    step: int
+    path: str
+    mark: int
+
+
+def placement_versions(text: str) -> list[tuple[str, str]]:
+    """The versions a placement's file went through, oldest first, as (date, text); the last is ``text``.
+
+    The first version is the placement as decided (its decision date): every
+    term it was agreed with, no reviews yet, and the status it had then
+    (``active`` for a finished placement, ``planned`` for a withdrawn one).
+    Each review is then added on its date, and a finished placement gets its
+    status and ending on the date it ended. Past reviews are never altered and
+    the terms and dates that may not change never do, so the history passes
+    the history rules.
+    """
+    lines = text.splitlines(keepends=True)
+    decided = ""
+    reviews: list[tuple[str, str]] = []  # (date, text of the review)
+    head: list[str] = []
+    tail: list[str] = []
+    status_line = ""
+    ended = ""
+    index = 0
+    section = ""
+    while index < len(lines):
+        line = lines[index]
+        if not line.startswith(" "):
+            section = line.split(":", 1)[0]
+        if section == "decision" and line.startswith("  date: "):
+            decided = line.split(": ", 1)[1].strip()
+        if section == "reviews" and line.startswith("  - date: "):
+            chunk = [line]
+            while index + 1 < len(lines) and lines[index + 1].startswith("    "):
+                index += 1
+                chunk.append(lines[index])
+            reviews.append((line.split(": ", 1)[1].strip(), "".join(chunk)))
+        elif section == "status":
+            status_line = line
+        elif section == "ended":
+            if line.startswith("  date: "):
+                ended = line.split(": ", 1)[1].strip()
+        elif section == "reviews":
+            pass
+        elif reviews or status_line:
+            tail.append(line)
+        else:
+            head.append(line)
+        index += 1
+    status = status_line.split(":", 1)[1].strip()
+    early = f"status: {EARLY_STATUS.get(status, status)}\n"
+    start = next((line.split(": ", 1)[1].strip() for line in head + tail if line.startswith("start_date: ")), decided)
+    versions: list[tuple[str, str]] = []
+    for count in range(len(reviews) + 1):
+        listed = ["reviews:\n", *(r for _, r in reviews[:count])] if count else []
+        versions.append((reviews[count - 1][0] if count else decided, "".join([*head, *listed, *tail, early])))
+    if versions[-1][1] != text:
+        if not ended:  # withdrawn: halfway from the decision to the start (or today, when that is sooner)
+            first = datetime.date.fromisoformat(decided)
+            last = min(datetime.date.fromisoformat(start), TODAY)
+            ended = (first + (last - first) / 2).isoformat() if last > first else decided
+        versions.append((ended, text))
+    return versions
+
+
+def write_history(importer: FastImport, base: Sequence[tuple[str, int]], versions: list[Version],
+                  commits: int) -> int:
+    """Commit the register's files as a history of at most ``commits`` commits; the number made.
+
+    The first commit holds the trust, calendar, schools, providers and
+    waivers; then the placement versions, in date order, are shared out
+    evenly: a few files a commit, each commit dated on its latest version.
+    """
+    versions.sort(key=lambda v: (v.date, v.order, v.step))
+    commits = max(1, min(commits, len(versions) + 1))
+    rest = commits - 1
+    importer.commit("Set up the register: trust, calendar, schools and providers", BASE_DATE, base)
+    for number in range(rest):
+        chunk = versions[number * len(versions) // rest:(number + 1) * len(versions) // rest]
+        latest = datetime.datetime.fromisoformat(chunk[-1].date).replace(tzinfo=datetime.timezone.utc)
+        when = max(BASE_DATE, latest + datetime.timedelta(hours=9)) + datetime.timedelta(seconds=number + 1)
+        new = sum(1 for v in chunk if v.step == 0)
+        message = f"Register update {number + 1}: {new} new placement(s), {len(chunk) - new} change(s)"
+        importer.commit(message, when, [(v.path, v.mark) for v in chunk])
+    return commits
+
+
+def add_commits(out: Path, count: int, label: str, files_per_commit: int = 3) -> list[str]:
+    """Commit ``count`` new commits on top of the register in ``out``, each rewriting a few placements' rationale.
+
+    The new rationales are other compliant sentences for the same reason; the
+    files on disk are updated too, so the working tree stays clean. ``label``
+    seeds the choice and names the commits, so each label makes new commits.
+    Returns the files changed (relative to ``out``).
+    """
+    rng = random.Random(f"{label}:{count}")
+    placements = sorted((out / "records" / "placements").glob("*/*.yaml"))
+    head_commit = run_git(out, "rev-parse", "HEAD").strip()
+    importer = FastImport(out)
+    changed: dict[str, str] = {}
+    when = datetime.datetime.fromtimestamp(int(run_git(out, "log", "-1", "--format=%ct").strip()), datetime.timezone.utc)
+    for number in range(count):
+        files = []
+        for path in rng.sample(placements, min(files_per_commit, len(placements))):
+            relative = path.relative_to(out).as_posix()
+            text = changed.get(relative) or path.read_text("utf-8")
+            reason = re.search(r"^reason: (\S+)$", text, re.MULTILINE)
+            sentence = rng.choice(RATIONALES[reason.group(1) if reason else "behaviour"]).format(s=rng.choice(SUBJECTS))
+            text = re.sub(r"^rationale: .*$", lambda _: f"rationale: {scalar(sentence)}", text, count=1,
+                          flags=re.MULTILINE)
+            changed[relative] = text
+            files.append((relative, importer.blob(text)))
+        when += datetime.timedelta(minutes=1)
+        importer.commit(f"{label}: rationale rewritten ({number + 1} of {count})", when, files, parent=head_commit)
+    for relative, text in changed.items():
+        (out / relative).write_text(text, "utf-8")
+    importer.finish()
+    return sorted(changed)
 
 
 def generate(out: Path, placements: int, seed: int = 7, examples: ExampleRegister | None = None,
-             git: bool = False) -> dict[str, int]:
+             git: bool = False, commits: int | None = None) -> dict[str, int]:
     """Write a register with ``placements`` placements into ``out/records``; return the count of each kind.
 
-    With ``git``, ``out`` also becomes a git repository with the register in one commit.
+    With ``git``, ``out`` also becomes a git repository with the register in
+    one commit; with ``commits``, in a long history of that many commits
+    (placements added and reviewed over time; the last commit is the same
+    register). The history is made with one ``git fast-import``.
     """
     examples = examples or read_examples()
     records = prepare(out)
@@ -567,29 +771,51 @@ def generate(out: Path, placements: int, seed: int = 7, examples: ExampleRegiste
     calendar = SchoolDays(examples.holidays, datetime.date(2025, 1, 1), datetime.date(2028, 12, 31))
     schools = make_schools()
     providers = make_providers(examples.waiver_rule)
+    importer = None
+    if git or commits is not None:
+        run_git(out, "init", "--quiet", "--initial-branch", "main")
+        importer = FastImport(out)
+    tracked: list[tuple[str, int]] = []
+    versions: list[Version] = []
+
+    def write(path: Path, text: str) -> None:
+        with open(path, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        if importer is not None and (commits is None or path.parent.parent.name != "placements"):
+            tracked.append((path.relative_to(out).as_posix(), importer.blob(text)))
+
     for folder in ("schools", "providers", "waivers"):
         (records / folder).mkdir(parents=True)
-    (records / "trust.yaml").write_text(examples.trust_text, "utf-8")
-    (records / "calendar.yaml").write_text(examples.calendar_text, "utf-8")
+    write(records / "trust.yaml", examples.trust_text)
+    write(records / "calendar.yaml", examples.calendar_text)
     for school in schools:
-        (records / "schools" / f"{school.id}.yaml").write_text(school_text(school), "utf-8")
+        write(records / "schools" / f"{school.id}.yaml", school_text(school))
         (records / "placements" / school.id).mkdir(parents=True)
     waivers = 0
     for provider in providers:
-        (records / "providers" / f"{provider.id}.yaml").write_text(provider_text(provider, rng), "utf-8")
+        write(records / "providers" / f"{provider.id}.yaml", provider_text(provider, rng))
         if provider.waived_staff and examples.waiver_rule:
             text = waiver_text(provider, examples.waiver_rule, examples.executive_principal)
-            (records / "waivers" / f"{provider.id}-staff-2026.yaml").write_text(text, "utf-8")
+            write(records / "waivers" / f"{provider.id}-staff-2026.yaml", text)
             waivers += 1
     writer = PlacementWriter(rng, calendar, schools, providers, examples.executive_principal)
     placements_dir = records / "placements"
-    for _ in range(placements):
+    for order in range(placements):
         school_id, placement_id, text = writer.placement()
-        with open(placements_dir / school_id / f"{placement_id}.yaml", "w", encoding="utf-8") as stream:
-            stream.write(text)
-    (out / MARKER).write_text(json.dumps({"placements": placements, "seed": seed}) + "\n", "utf-8")
-    if git:
-        commit_register(out)
+        path = placements_dir / school_id / f"{placement_id}.yaml"
+        write(path, text)
+        if importer is not None and commits is not None:
+            relative = path.relative_to(out).as_posix()
+            for step, (date, version) in enumerate(placement_versions(text)):
+                versions.append(Version(date, order, step, relative, importer.blob(version)))
+    (out / MARKER).write_text(json.dumps({"placements": placements, "seed": seed, "commits": commits}) + "\n",
+                              "utf-8")
+    if importer is not None:
+        if commits is None:
+            importer.commit(ONE_COMMIT_MESSAGE, ONE_COMMIT_DATE, tracked)
+        else:
+            write_history(importer, tracked, versions, commits)
+        importer.finish()
     return {"trust": 1, "calendar": 1, "school": len(schools), "provider": len(providers),
             "placement": placements, "waiver": waivers}
 
@@ -601,15 +827,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--placements", type=int, default=1000, help="number of placements (default 1000)")
     parser.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     parser.add_argument("--git", action="store_true", help="also make OUT a git repository holding the register")
+    parser.add_argument("--commits", type=int, default=None, metavar="N",
+                        help="make OUT a git repository whose history of N commits builds the register up "
+                             "(placements added, reviewed and ended over time)")
     args = parser.parse_args(argv)
     if args.placements < 0:
         parser.error("--placements must be 0 or more")
+    if args.commits is not None and args.commits < 1:
+        parser.error("--commits must be 1 or more")
     out = args.out or DEFAULT_OUT / f"register-{args.placements}"
     began = time.perf_counter()
-    counts = generate(out, args.placements, args.seed, git=args.git)
+    counts = generate(out, args.placements, args.seed, git=args.git, commits=args.commits)
     elapsed = time.perf_counter() - began
     summary = ", ".join(f"{count} {kind}" for kind, count in counts.items())
-    print(f"Wrote {summary} to {out}/records in {elapsed:.1f} s.")
+    history = ""
+    if args.git or args.commits is not None:
+        history = f" ({run_git(out, 'rev-list', '--count', 'HEAD').strip()} commits)"
+    print(f"Wrote {summary} to {out}/records{history} in {elapsed:.1f} s.")
     return 0
 
 

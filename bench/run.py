@@ -1,24 +1,27 @@
-"""Measure ``ap-lint check`` against check-jsonschema on generated registers.
+"""Measure ``ap-lint check`` against check-jsonschema on generated registers in git.
 
-    python bench/run.py                      # 1,000 and 10,000 placements
-    python bench/run.py --sizes 1000,10000,100000 --markdown
+    python bench/run.py                      # 1,000, 10,000 and 100,000 placements, and a long history
+    python bench/run.py --sizes 1000         # a quick look: 1,000 placements, and the long history
 
-For each size it generates a compliant register (bench/generate.py) and, on
-the same files, measures as separate processes, each with wall time and peak
-memory:
+For each size it generates a compliant register (bench/generate.py) as a git
+repository holding it in one commit, and a register of 1,000 placements built
+up over 1,000 commits (``--history``). On the same files it measures, as
+separate processes, each with wall time and peak memory:
 
 - ``ap-lint check`` cold (its cache removed first), warm (run again, nothing
-  changed), after one placement changed, and with ``--no-cache`` when the
-  command has that option;
+  changed), after one placement changed in the working tree, the pre-commit
+  run (``--staged`` with one staged placement), and with ``--no-cache`` when
+  the command has that option; on the long history also after 10 and after
+  100 new commits on top of a warm run;
 - check-jsonschema 0.39 validating only the placement files against
   ``schemas/placement.schema.json`` (installed into bench/.venv-peer);
 - for context: reading and parsing every placement file with PyYAML's
   CSafeLoader in one process, and starting ``ap-lint --version``.
 
 Each measurement is repeated (default 3 times up to 10,000 placements, once
-above) and the median kept. It prints a table, the ratios to the peer with the
-targets, writes bench/out/results-<date>.json and, with ``--markdown``, a
-Markdown table for the README. See bench/README.md.
+above) and the median kept. It prints a table, the targets with PASS or FAIL,
+writes bench/out/results-<date>-<time>.json (with the commit measured and the date)
+and, with ``--markdown``, Markdown tables for the README. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -56,10 +59,14 @@ DEFAULT_TODAY = "2026-11-28"
 LARGE = 100_000
 BASE = 10_000
 
-# (name, numerator, limit): the targets of the "fast at trust and national scale" issue.
+# (name, limit): at 10,000 placements in one commit, ap-lint's time over check-jsonschema's.
 RATIO_TARGETS = (("cold", 0.10), ("warm", 0.03), ("changed", 0.05))
 SCALE_TIME_LIMIT = 12.0
 SCALE_MEMORY_LIMIT = GIB
+PRECOMMIT_LIMIT = 0.5  # seconds: a warm pre-commit run on the long history
+NEW_COMMITS = (10, 100)  # commits added on top of a warm run of the long history
+NOISE_SECONDS = 0.1  # allowed on top of a history target's limit: timing noise
+DEFAULT_HISTORY = "1000:1000"
 
 PARSE_ONLY = """
 import sys, time, yaml
@@ -75,6 +82,9 @@ LABELS = {
     "cold": "ap-lint check, cold (no cache)",
     "warm": "ap-lint check, warm (nothing changed)",
     "changed": "ap-lint check, one placement changed",
+    "precommit": "ap-lint check --staged, one file staged (pre-commit)",
+    "new_10": "ap-lint check, 10 new commits on a warm run",
+    "new_100": "ap-lint check, 100 new commits on a warm run",
     "no_cache": "ap-lint check --no-cache",
     "peer": "check-jsonschema, placements only",
     "parse": "PyYAML CSafeLoader parse only, in-process",
@@ -310,6 +320,9 @@ def machine_info() -> dict[str, Any]:
         pass
     commit = subprocess.run(["git", "-C", str(REPO), "describe", "--always", "--dirty"], capture_output=True,
                             text=True, check=False).stdout.strip()
+    commit_id, _, commit_date = subprocess.run(["git", "-C", str(REPO), "log", "-1", "--format=%H %cs"],
+                                               capture_output=True, text=True,
+                                               check=False).stdout.strip().partition(" ")
     version = subprocess.run([*ap_lint_command(), "--version"], capture_output=True, text=True,
                              check=False, env=child_environment()).stdout.strip()
     if SOURCE is not None:
@@ -317,7 +330,8 @@ def machine_info() -> dict[str, Any]:
                                 text=True, check=False).stdout.strip()
         version += f" from {SOURCE / 'src'}" + (f" ({source})" if source else "")
     return {"nproc": os.cpu_count(), "cpu": cpu, "memory_bytes": memory, "python": platform.python_version(),
-            "platform": platform.platform(), "ap_lint": version, "commit": commit}
+            "platform": platform.platform(), "ap_lint": version, "commit": commit, "commit_id": commit_id,
+            "commit_date": commit_date}
 
 
 def progress(message: str) -> None:
@@ -326,18 +340,50 @@ def progress(message: str) -> None:
 
 # --- one size ----------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Register:
+    """One generated register: its placements, and its commits (None: not in git; 1: one commit)."""
+
+    placements: int
+    commits: int | None
+
+    @property
+    def key(self) -> str:
+        if self.commits is None:
+            return f"{self.placements}-no-git"
+        return str(self.placements) if self.commits == 1 else f"{self.placements}x{self.commits}"
+
+    @property
+    def title(self) -> str:
+        if self.commits is None:
+            return f"{self.placements:,} placements, not in git"
+        return f"{self.placements:,} placements, " + ("one commit" if self.commits == 1 else f"{self.commits:,} commits")
+
+    @property
+    def history(self) -> bool:
+        return self.commits is not None and self.commits > 1
+
+
 @dataclass
 class SizeResult:
-    placements: int
+    register: Register
     records: int
     generate_seconds: float
     series: dict[str, Series]
     parse_seconds: list[float]
     notes: list[str]
+    peer_from: str | None = None  # the register whose check-jsonschema run this one shares (same files)
+
+    @property
+    def placements(self) -> int:
+        return self.register.placements
 
     def summary(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"placements": self.placements, "records": self.records,
-                                "generate_seconds": round(self.generate_seconds, 3), "notes": self.notes}
+        data: dict[str, Any] = {"placements": self.placements, "commits": self.register.commits,
+                                "records": self.records, "generate_seconds": round(self.generate_seconds, 3),
+                                "notes": self.notes}
+        if self.peer_from is not None:
+            data["peer_from"] = self.peer_from
         for name, series in self.series.items():
             data[name] = series.summary()
         if self.parse_seconds:
@@ -357,19 +403,30 @@ class SizeResult:
 
 
 class ChangedRecord:
-    """One placement whose progress sentence is rewritten before each 'one changed' run, then restored."""
+    """One placement whose rationale is rewritten before each 'one changed' run, then restored.
 
-    LINE = re.compile(r"^(    progress: ).*$", re.MULTILINE)
+    The new sentences are the generator's own for the placement's reason, so
+    the register stays compliant: no rule, the history rules included, finds
+    anything in the change (a past review's progress, by contrast, may not be
+    rewritten once committed).
+    """
+
+    LINE = re.compile(r"^rationale: .*$", re.MULTILINE)
+    REASON = re.compile(r"^reason: (\S+)$", re.MULTILINE)
 
     def __init__(self, placements: Sequence[Path]) -> None:
         self.path = next((p for p in placements if self.LINE.search(p.read_text("utf-8"))), placements[0])
         self.original = self.path.read_text("utf-8")
+        reason = self.REASON.search(self.original)
+        templates = generate.RATIONALES[reason.group(1) if reason else "behaviour"]
+        sentences = [t.format(s=subject) for subject in generate.SUBJECTS for t in templates]
+        self.sentences = [s for s in sentences if f"rationale: {generate.scalar(s)}" not in self.original]
         self.count = 0
 
     def touch(self) -> None:
+        sentence = generate.scalar(self.sentences[self.count % len(self.sentences)])
         self.count += 1
-        sentence = f"Progress checked again at review round {self.count} and found to be steady."
-        self.path.write_text(self.LINE.sub(lambda m: m.group(1) + sentence, self.original, count=1), "utf-8")
+        self.path.write_text(self.LINE.sub(lambda _: f"rationale: {sentence}", self.original, count=1), "utf-8")
 
     def restore(self) -> None:
         self.path.write_text(self.original, "utf-8")
@@ -388,73 +445,127 @@ def check_exit(name: str, run: Measurement, log: Path, notes: list[str]) -> None
         progress("WARNING " + note)
 
 
-def run_size(size: int, args: argparse.Namespace, peer: Path | None, no_cache: bool) -> SizeResult:
-    root = args.out / f"register-{size}"
-    progress(f"{size:,} placements: generating {root} ...")
+def git_quiet(root: Path, *args: str) -> None:
+    """Run git in the generated register (its own fixed author; no user configuration)."""
+    generate.run_git(root, *args)
+
+
+def run_size(register: Register, args: argparse.Namespace, peer: Path | None, no_cache: bool,
+             shared_peer: SizeResult | None = None) -> SizeResult:
+    """Generate one register and measure every run on it, ``repeat`` rounds.
+
+    ``shared_peer``: a register already measured with the same files (the
+    long history ends in the same register as the one commit of its size), whose
+    check-jsonschema, parse-only and start-up runs are reused.
+    """
+    size = register.placements
+    root = args.out / f"register-{register.key}"
+    progress(f"{register.title}: generating {root} ...")
     began = time.perf_counter()
-    counts = generate.generate(root, size, args.seed, git=args.git)
+    counts = generate.generate(root, size, args.seed, git=register.commits is not None,
+                               commits=register.commits if register.history else None)
     generate_seconds = time.perf_counter() - began
     placements = sorted((root / "records" / "placements").glob("*/*.yaml"))
     relative = [p.relative_to(root).as_posix() for p in placements]
     work = args.out / "work"
     work.mkdir(parents=True, exist_ok=True)
-    list_file = work / f"placements-{size}.txt"
+    list_file = work / f"placements-{register.key}.txt"
     list_file.write_text("\n".join(str(p) for p in placements), "utf-8")
-    log = work / f"last-{size}.log"
+    log = work / f"last-{register.key}.log"
     env = child_environment()
-    xdg = work / f"xdg-cache-{size}"
+    xdg = work / f"xdg-cache-{register.key}"
     env["XDG_CACHE_HOME"] = str(xdg)  # any per-user cache the checker keeps goes here, so cold runs can clear it
     caches = [root / CACHE_DIR_NAME, xdg, *args.cache_dir]
     check = [*ap_lint_command(), "check", str(root), "--today", args.today, "--pack", str(args.pack)]
     repeat = args.repeat or (3 if size <= BASE else 1)
-    series = {name: Series() for name in ("cold", "warm", "changed", "no_cache", "peer", "parse", "startup")}
+    names = ("cold", "warm", "changed", "precommit", "no_cache", "new_10", "new_100", "peer", "parse", "startup")
+    series = {name: Series() for name in names}
     parse_seconds: list[float] = []
     notes: list[str] = []
     changed = ChangedRecord(placements)
+    in_git = register.commits is not None
+    base_commit = generate.run_git(root, "rev-parse", "HEAD").strip() if register.history else ""
+
+    def timed(name: str, command: Sequence[str]) -> Measurement:
+        run = measure(command, root, env, log)
+        check_exit(name, run, log, notes)
+        series[name].runs.append(run)
+        return run
+
     try:
         for round_number in range(1, repeat + 1):
-            progress(f"{size:,} placements: round {round_number} of {repeat}")
+            progress(f"{register.title}: round {round_number} of {repeat}")
             for cache in caches:
                 shutil.rmtree(cache, ignore_errors=True)
-            for name, command in (("cold", check), ("warm", check)):
-                run = measure(command, root, env, log)
-                check_exit(name, run, log, notes)
-                series[name].runs.append(run)
+            timed("cold", check)
+            timed("warm", check)
             changed.touch()
-            run = measure(check, root, env, log)
-            check_exit("changed", run, log, notes)
-            series["changed"].runs.append(run)
+            timed("changed", check)
+            if in_git:  # pre-commit: one more edit to the same file, staged; the hook checks the staged files
+                changed.touch()
+                git_quiet(root, "add", "--", changed.path.relative_to(root).as_posix())
+                timed("precommit", [*check, "--staged"])
+                changed.restore()
+                git_quiet(root, "reset", "--quiet", "--", changed.path.relative_to(root).as_posix())
+            else:
+                changed.restore()
             if no_cache:
-                run = measure([*check, "--no-cache"], root, env, log)
-                check_exit("no_cache", run, log, notes)
-                series["no_cache"].runs.append(run)
+                timed("no_cache", [*check, "--no-cache"])
+            if register.history:
+                for count in NEW_COMMITS:
+                    measure(check, root, env, log)  # warm again on the register as generated (not timed)
+                    generate.add_commits(root, count, f"Round {round_number}")
+                    timed(f"new_{count}", check)
+                    git_quiet(root, "reset", "--quiet", "--hard", base_commit)
+            if shared_peer is not None:
+                continue
             if peer is not None:
                 run = measure_batched([str(peer), "--schemafile", str(PLACEMENT_SCHEMA)], relative, root, env, log)
                 check_exit("peer", run, log, notes)
                 series["peer"].runs.append(run)
-            run = measure([sys.executable, "-c", PARSE_ONLY, str(list_file)], root, env, log)
-            check_exit("parse", run, log, notes)
-            series["parse"].runs.append(run)
+            run = timed("parse", [sys.executable, "-c", PARSE_ONLY, str(list_file)])
             if run.exit_code == 0:
                 parse_seconds.append(float(log.read_text("utf-8").split()[-1]))
             series["startup"].runs.append(measure([*ap_lint_command(), "--version"], root, env, log))
     finally:
         changed.restore()
-    if peer is not None and series["peer"].runs:
+        if in_git:
+            git_quiet(root, "reset", "--quiet", *(["--hard", base_commit] if base_commit else []))
+    if shared_peer is not None:
+        for name in ("peer", "parse", "startup"):
+            series[name] = shared_peer.series.get(name, Series())
+        parse_seconds = list(shared_peer.parse_seconds)
+    elif peer is not None and series["peer"].runs:
         batches = series["peer"].runs[0].batches
         notes.append(f"check-jsonschema was given the {size:,} placement files in one command line."
                      if batches == 1 else f"check-jsonschema was given the {size:,} placement files in "
                      f"{batches} command lines (the limit is ARG_MAX); their times are added up.")
-    return SizeResult(size, sum(counts.values()), generate_seconds,
-                      {k: v for k, v in series.items() if v.runs}, parse_seconds, notes)
+    return SizeResult(register, sum(counts.values()), generate_seconds,
+                      {k: v for k, v in series.items() if v.runs}, parse_seconds, notes,
+                      shared_peer.register.key if shared_peer is not None else None)
 
 
 # --- reporting ---------------------------------------------------------------
 
-def ratios(results: dict[int, SizeResult]) -> list[dict[str, Any]]:
-    """Each target with its measured value and PASS/FAIL (or n/a when a run is missing)."""
+def find(results: dict[str, SizeResult], placements: int, history: bool) -> SizeResult | None:
+    """The register of ``placements`` measured in this run: a long history, else in one commit (or not in git)."""
+    found = [r for r in results.values() if r.placements == placements and r.register.history == history]
+    return found[0] if found else None
+
+
+def difference(value: float | None, base: float | None) -> float | None:
+    return value - base if value is not None and base is not None else None
+
+
+def target(name: str, value: float | None, limit: float | None, unit: str, **extra: Any) -> dict[str, Any]:
+    result = "n/a" if limit is None else verdict(value, limit)
+    return {"target": name, "value": value, "limit": limit, "unit": unit, "result": result, **extra}
+
+
+def ratios(results: dict[str, SizeResult]) -> list[dict[str, Any]]:
+    """Each target of issue 16 with its measured value and PASS/FAIL (or n/a when a run is missing)."""
     found = []
-    base = results.get(BASE)
+    base = find(results, BASE, history=False)
     if base is not None:
         peer = base.seconds("peer")
         peer_cpu = base.cpu_seconds("peer")
@@ -462,19 +573,41 @@ def ratios(results: dict[int, SizeResult]) -> list[dict[str, Any]]:
             value, cpu = base.seconds(name), base.cpu_seconds(name)
             ratio = value / peer if value is not None and peer else None
             cpu_ratio = cpu / peer_cpu if cpu is not None and peer_cpu else None
-            found.append({"target": f"{BASE:,}: {LABELS[name]} / check-jsonschema", "value": ratio,
-                          "limit": limit, "unit": "x", "result": verdict(ratio, limit), "cpu_ratio": cpu_ratio})
-    large = results.get(LARGE)
+            found.append(target(f"{base.register.title}: {LABELS[name]} / check-jsonschema", ratio, limit, "x",
+                                cpu_ratio=cpu_ratio))
+    for result in results.values():
+        if not result.register.history:
+            continue
+        title = result.register.title
+        found.append(target(f"{title}: pre-commit (--staged, one file), warm", result.seconds("precommit"),
+                            PRECOMMIT_LIMIT, "s", cpu=result.cpu_seconds("precommit")))
+        one = find(results, result.placements, history=False)
+        commits = result.register.commits or 1
+        if one is None:
+            found.append(target(f"{title}: history pass linear in new commits (needs --sizes "
+                                f"{result.placements})", None, None, "s"))
+            continue
+        # CPU time: these compare runs on two registers made minutes apart, which wall time on a shared
+        # machine does not allow (the load changes between them); the work done is what is compared.
+        cold_history = (result.cpu_seconds("cold") or 0) - (one.cpu_seconds("cold") or 0)  # uncached history pass
+        for count in (0, *NEW_COMMITS):
+            name = "warm" if count == 0 else f"new_{count}"
+            extra = difference(result.cpu_seconds(name), one.cpu_seconds("warm"))
+            extra_wall = difference(result.seconds(name), one.seconds("warm"))
+            limit = 2 * count / commits * max(cold_history, 0) + NOISE_SECONDS
+            found.append(target(f"{title}: CPU time {count} new commits add to a warm run", extra, limit, "s",
+                                wall=extra_wall, cold_history_cpu_seconds=cold_history))
+    large = find(results, LARGE, history=False)
     if large is not None:
         cold_large = large.seconds("cold")
         cold_base = base.seconds("cold") if base is not None else None
         ratio = cold_large / cold_base if cold_large is not None and cold_base else None
-        found.append({"target": f"{LARGE:,}: cold time / {BASE:,} cold time", "value": ratio,
-                      "limit": SCALE_TIME_LIMIT, "unit": "x", "result": verdict(ratio, SCALE_TIME_LIMIT)})
-        peaks = [large.series[n].peak_bytes for n in ("cold", "warm", "changed", "no_cache") if n in large.series]
-        peak = max(peaks) if peaks else None
-        found.append({"target": f"{LARGE:,}: ap-lint peak memory", "value": peak, "limit": SCALE_MEMORY_LIMIT,
-                      "unit": "bytes", "result": verdict(peak, SCALE_MEMORY_LIMIT)})
+        found.append(target(f"{large.register.title}: cold time / {BASE:,} cold time", ratio, SCALE_TIME_LIMIT,
+                            "x"))
+        peaks = [large.series[n].peak_bytes for n in ("cold", "warm", "changed", "precommit", "no_cache")
+                 if n in large.series]
+        found.append(target(f"{large.register.title}: ap-lint peak memory", max(peaks) if peaks else None,
+                            SCALE_MEMORY_LIMIT, "bytes"))
     return found
 
 
@@ -497,23 +630,33 @@ def fmt_bytes(value: float | None) -> str:
 def fmt_value(item: dict[str, Any]) -> str:
     if item["value"] is None:
         return "n/a"
-    return fmt_bytes(item["value"]) if item["unit"] == "bytes" else f"{item['value']:.3f}x"
+    if item["unit"] == "bytes":
+        return fmt_bytes(item["value"])
+    return fmt_seconds(item["value"]) if item["unit"] == "s" else f"{item['value']:.3f}x"
 
 
 def fmt_cpu_ratio(item: dict[str, Any]) -> str:
+    for clock in ("cpu", "wall"):
+        if clock in item:
+            return "-" if item[clock] is None else f"{clock} {fmt_seconds(item[clock])}"
     return "-" if item.get("cpu_ratio") is None else f"{item['cpu_ratio']:.3f}x"
 
 
 def fmt_limit(item: dict[str, Any]) -> str:
-    return f"<= {fmt_bytes(item['limit'])}" if item["unit"] == "bytes" else f"<= {item['limit']:g}x"
+    if item["limit"] is None:
+        return "-"
+    if item["unit"] == "bytes":
+        return f"<= {fmt_bytes(item['limit'])}"
+    return f"<= {fmt_seconds(item['limit'])}" if item["unit"] == "s" else f"<= {item['limit']:g}x"
 
 
-ROWS = ("cold", "warm", "changed", "no_cache", "peer", "parse", "startup")
+ROWS = ("cold", "warm", "changed", "precommit", "new_10", "new_100", "no_cache", "peer", "parse", "startup")
+CHECK_ROWS = ("cold", "warm", "changed", "precommit", "new_10", "new_100", "no_cache", "parse")
 
 
-def table_rows(results: dict[int, SizeResult]) -> tuple[list[str], list[list[str]]]:
-    """Rows of what was measured x sizes: median wall time (and its ratio to the peer), median CPU time, peak memory."""
-    header = ["measurement", *(f"{size:,} placements" for size in results)]
+def table_rows(results: dict[str, SizeResult]) -> tuple[list[str], list[list[str]]]:
+    """Rows of what was measured x registers: median wall time (its ratio to the peer), median CPU time, peak memory."""
+    header = ["measurement", *(r.register.title for r in results.values())]
     rows = []
     for name in ROWS:
         if not any(name in r.series for r in results.values()):
@@ -524,10 +667,12 @@ def table_rows(results: dict[int, SizeResult]) -> tuple[list[str], list[list[str
             series = result.series.get(name)
             peer = result.seconds("peer")
             cell = fmt_seconds(value)
-            if name in ("cold", "warm", "changed", "no_cache", "parse") and value is not None and peer:
+            if name in CHECK_ROWS and value is not None and peer:
                 cell += f" ({value / peer:.3f}x)"
             if series is not None and name != "parse":
                 cell += f", cpu {fmt_seconds(series.cpu_seconds)}, {fmt_bytes(series.peak_bytes)}"
+            if name in ("peer", "parse", "startup") and result.peer_from is not None and value is not None:
+                cell = "same files as " + results[result.peer_from].register.title
             row.append(cell)
         rows.append(row)
     return header, rows
@@ -546,19 +691,28 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def report(results: dict[int, SizeResult], machine: dict[str, Any], markdown: bool) -> str:
+def report(results: dict[str, SizeResult], machine: dict[str, Any], markdown: bool) -> str:
     header, rows = table_rows(results)
     targets = ratios(results)
     target_rows = [[t["target"], fmt_value(t), fmt_limit(t), t["result"], fmt_cpu_ratio(t)] for t in targets]
-    target_header = ["target", "measured", "limit", "result", "cpu-time ratio"]
+    target_header = ["target", "measured", "limit", "result", "other clock"]
+    measured_at = f"commit {machine['commit']} ({machine['commit_date']}), measured {machine['measured_on']}"
     out = [f"Machine: {machine['nproc']} CPUs ({machine['cpu']}), {fmt_bytes(machine['memory_bytes'])}, "
-           f"Python {machine['python']}, {machine['ap_lint']} at {machine['commit']}.",
+           f"Python {machine['python']}, {machine['ap_lint']}, {measured_at}.",
            f"Load average before and after: {machine['load_before'][0]:.2f}, {machine['load_after'][0]:.2f}.",
            "Each cell: median wall time (its ratio to check-jsonschema's), median CPU time of the process and its",
            "children, and peak memory over the runs. Parse only is timed inside its process.",
            "", text_table(header, rows)]
     if target_rows:
         out += ["", text_table(target_header, target_rows)]
+        history = next((t for t in targets if "cold_history_cpu_seconds" in t), None)
+        if history is not None:
+            out += ["", "New commits: the CPU time they add to a warm run, over the warm run of the same register in",
+                    "one commit, may be at most 2 x (new commits / commits) of the cold history pass (CPU time of the",
+                    "cold run of the long history less that of one commit: "
+                    f"{fmt_seconds(history['cold_history_cpu_seconds'])}) plus {NOISE_SECONDS:g} s, so that",
+                    "the history pass costs what is new, not the whole history. The wall time added is beside it.",
+                    "Other targets are on wall time, with CPU time (or the ratio of CPU times) beside."]
     notes = [note for result in results.values() for note in result.notes]
     if notes:
         out += ["", *(f"note: {note}" for note in notes)]
@@ -567,7 +721,7 @@ def report(results: dict[int, SizeResult], machine: dict[str, Any], markdown: bo
         if target_rows:
             out += ["", markdown_table(target_header, target_rows)]
         out += ["", f"Measured on {machine['nproc']} CPUs ({machine['cpu']}), {fmt_bytes(machine['memory_bytes'])}, "
-                    f"Python {machine['python']}, {machine['ap_lint']} at {machine['commit']}, "
+                    f"Python {machine['python']}, {machine['ap_lint']}, at {measured_at}, "
                     "with `python bench/run.py`."]
     return "\n".join(out) + "\n"
 
@@ -587,10 +741,41 @@ def parse_sizes(text: str) -> list[int]:
     return sizes
 
 
+def parse_history(text: str) -> list[tuple[int, int]]:
+    """``--history 1000:1000,10000:1000``: (placements, commits) of each long-history register."""
+    found = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        placements, _, commits = part.replace("_", "").partition(":")
+        try:
+            pair = (int(placements), int(commits))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"--history takes PLACEMENTS:COMMITS pairs separated by commas, "
+                                             f"for example 1000:1000, not '{text}'") from None
+        if pair[0] < 1 or pair[1] < 2:
+            raise argparse.ArgumentTypeError("--history needs 1 or more placements and 2 or more commits, "
+                                             "for example 1000:1000")
+        found.append(pair)
+    return found
+
+
+def registers(sizes: Sequence[int], history: Sequence[tuple[int, int]], in_git: bool) -> list[Register]:
+    """The registers to measure, in order: each size in one commit (or not in git), then the long histories."""
+    found = [Register(size, 1 if in_git else None) for size in sorted(set(sizes))]
+    if in_git:
+        found += [Register(placements, commits) for placements, commits in sorted(set(history))]
+    return found
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Benchmark ap-lint check against check-jsonschema.")
-    parser.add_argument("--sizes", type=parse_sizes, default=[1000, BASE],
-                        help="placement counts, comma-separated (default 1000,10000; add 100000 for national scale)")
+    parser.add_argument("--sizes", type=parse_sizes, default=[1000, BASE, LARGE],
+                        help="placement counts of the one-commit registers, comma-separated "
+                             "(default 1000,10000,100000)")
+    parser.add_argument("--history", type=parse_history, default=parse_history(DEFAULT_HISTORY),
+                        metavar="PLACEMENTS:COMMITS",
+                        help=f"long-history registers, comma-separated (default {DEFAULT_HISTORY}: 1,000 placements "
+                             "built up over 1,000 commits)")
+    parser.add_argument("--no-history", action="store_true", help="measure no long-history register")
     parser.add_argument("--repeat", type=int, default=None,
                         help="runs of each measurement (default 3 up to 10,000 placements, 1 above)")
     parser.add_argument("--today", default=DEFAULT_TODAY, help=f"the date to check on (default {DEFAULT_TODAY})")
@@ -604,8 +789,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="run ap-lint from this checkout's src/ (e.g. a git worktree of another commit) "
                              "instead of the installed ap-lint command")
     parser.add_argument("--no-peer", action="store_true", help="skip check-jsonschema (no ratios)")
-    parser.add_argument("--git", action="store_true",
-                        help="make each generated register a git repository (one commit), so history rules run")
+    parser.add_argument("--no-git", action="store_true",
+                        help="generate the registers outside git, as before issue 16 (no history, no pre-commit)")
     parser.add_argument("--cache-dir", type=Path, action="append", default=[],
                         help="another cache folder to remove before each cold run (repeatable)")
     parser.add_argument("--markdown", action="store_true", help="also print Markdown tables for the README")
@@ -624,16 +809,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     if peer is not None:
         machine["check_jsonschema"] = peer_version(peer)
     started = datetime.datetime.now().astimezone()
+    machine["measured_on"] = started.date().isoformat()
     machine["load_before"] = os.getloadavg()
     if machine["load_before"][0] > 0.5 * (os.cpu_count() or 1):
         progress(f"WARNING the machine is busy (load {machine['load_before'][0]:.1f}): times will be noisy")
-    results = {size: run_size(size, args, peer, no_cache) for size in sorted(set(args.sizes))}
+    results: dict[str, SizeResult] = {}
+    for register in registers(args.sizes, [] if args.no_history else args.history, not args.no_git):
+        same_files = find(results, register.placements, history=False) if register.history else None
+        results[register.key] = run_size(register, args, peer, no_cache, same_files)
     machine["load_after"] = os.getloadavg()
     text = report(results, machine, args.markdown)
     document = {"started": started.isoformat(timespec="seconds"), "today": args.today, "seed": args.seed,
-                "machine": machine, "sizes": {str(size): r.summary() for size, r in results.items()},
+                "commit": machine["commit_id"], "commit_date": machine["commit_date"], "in_git": not args.no_git,
+                "machine": machine, "registers": {key: r.summary() for key, r in results.items()},
                 "targets": ratios(results)}
-    path = args.out / f"results-{started.date().isoformat()}.json"
+    path = args.out / f"results-{started.strftime('%Y-%m-%d-%H%M%S')}.json"  # one file a run
     write_results(path, document)
     sys.stdout.write(text)
     progress(f"results written to {path}")

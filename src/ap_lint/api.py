@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 import os
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from ap_lint.checker import Checker, CheckOptions, CheckResult
@@ -31,7 +31,7 @@ def today_in_time_zone(zone: str = TIME_ZONE) -> str:
 
 def check(root: str | os.PathLike[str], *, today: str | None = None, pack: str | os.PathLike[str] | None = None,
           since: str | None = None, staged: bool = False, files: Sequence[str] = (), jobs: int = 1,
-          cache_dir: str | os.PathLike[str] | None = None) -> CheckResult:
+          cache_dir: str | os.PathLike[str] | None = None, overrides: Mapping[str, str] | None = None) -> CheckResult:
     """Check the register at ``root`` and return its findings, located and sorted.
 
     ``today`` (``YYYY-MM-DD``; default: today in England) is the date time-dependent rules judge by;
@@ -39,6 +39,8 @@ def check(root: str | os.PathLike[str], *, today: str | None = None, pack: str |
     revision: a pull request's base), ``staged`` or ``files`` (paths relative to ``root``) scope what is
     reported to those changes and what they break elsewhere (``result.scope``, ``result.not_shown``).
     ``jobs`` worker processes; ``cache_dir`` a folder for the cache (None: no cache).
+    ``overrides`` maps files (paths relative to ``root``) to texts checked in their place, as an editor
+    holds them unsaved; a file that is not on disk yet is checked as if it were (the cache is then only read).
     Raises ``ap_lint.errors.ApLintError`` (with a one-line message) for a register or pack that cannot be
     checked at all.
     """
@@ -50,8 +52,15 @@ def check(root: str | os.PathLike[str], *, today: str | None = None, pack: str |
     pack_dir = Path(pack) if pack is not None else None
     options = CheckOptions(root=register_root, today=today, pack_dir=pack_dir, since=since, jobs=jobs,
                            cache_dir=Path(cache_dir) if cache_dir is not None else None)
-    checker = Checker.for_root(register_root, pack_dir)
-    result = checker.check(options)
+    if overrides is None:
+        checker = Checker.for_root(register_root, pack_dir)
+        result = checker.check(options)
+    else:
+        from ap_lint.live import LiveRegister  # the register kept in memory, as the editor's server keeps it
+
+        live = LiveRegister(register_root, today=today, pack_dir=pack_dir, cache_dir=options.cache_dir,
+                            since=since, jobs=jobs)
+        checker, result = live.checker, live.check(overrides)
     change = change_for(register_root, since=since, staged=staged, files=list(files))
     if change is not None:
         result, not_shown = scope_to_change(checker, options, result, change)

@@ -165,20 +165,21 @@ class Checker:
         return result
 
     def evaluate(self, root: Path, records: list[Record], problems: list[Finding],
-                 text_of: Callable[[str], str | None], run: RunContext) -> CheckResult:
+                 text_of: Callable[[str], str | None], run: RunContext,
+                 evaluator: Evaluator | None = None) -> CheckResult:
         """Index the loaded records, evaluate every rule, apply waivers and locate the findings.
 
         With the run's cache, a record whose context (its content and its related records') is unchanged
-        keeps its findings from the last run; only the others are evaluated.
+        keeps its findings from the last run; only the others are evaluated. ``evaluator`` reuses one
+        made for ``run.today`` by a caller that evaluates again and again (an editor's server).
         """
         today, cache = run.today, run.cache
         register = Register(self.pack, records)
         findings = list(problems)
-        findings.extend(self._missing_kinds(register))
+        findings.extend(self.missing_kinds(register))
         for record in records:
             findings.extend(dataclasses.replace(p, record=record.id) for p in record.problems)
-        evaluator = Evaluator(self.compiler, self.rules, EvaluationContext(
-            today=today, settings=dict(run.settings), rule_ids=[r.id for r in self.rules]))
+        evaluator = evaluator or self.evaluator(today)
         offsets = {r.file: r.line_offset for r in records}
         todo = register.records
         reused: list[Finding] = []
@@ -216,7 +217,13 @@ class Checker:
         located.sort(key=lambda f: (f.file, f.line, f.column, f.rule, f.message))
         return CheckResult(root, today, located, self.rules, self.pack, records)
 
-    def _missing_kinds(self, register: Register) -> list[Finding]:
+    def evaluator(self, today: str) -> Evaluator:
+        """An evaluator of this pack's rules on ``today``."""
+        return Evaluator(self.compiler, self.rules, EvaluationContext(
+            today=today, settings=self.pack.settings, rule_ids=[r.id for r in self.rules]))
+
+    def missing_kinds(self, register: Register) -> list[Finding]:
+        """A finding for each required single record (e.g. the one file every register needs) that is missing."""
         found = []
         for kind in self.pack.kinds.values():
             if kind.required and kind.single and not register.by_kind.get(kind.name) and not kind.from_pack:

@@ -37,12 +37,25 @@ def parse_path(text: str) -> JsonPath:
 
 
 @dataclass(frozen=True, order=True)
+class Fix:
+    """A mechanical fix a finding carries: replace the value it points at (or its key) with ``text``.
+
+    Editors offer it as a quick fix; ``title`` says what it does in plain English.
+    """
+
+    title: str
+    text: str
+    target: Literal["value", "key"] = "value"
+
+
+@dataclass(frozen=True, order=True)
 class Finding:
     """One problem on one record: what, where, which rule, how bad.
 
     ``line`` and ``column`` are 1-based; 0 means "not yet located" (the engine
     locates findings on demand, reading positions only for files with findings).
     ``waived_by`` names the waiver that turns an error into a reported note.
+    ``fixes`` are mechanical fixes an editor can offer (not part of the finding's identity).
     """
 
     file: str
@@ -55,6 +68,7 @@ class Finding:
     path: JsonPath = field(default=())
     waived_by: str | None = None
     record: str | None = None
+    fixes: tuple[Fix, ...] = field(default=(), compare=False)
 
     @property
     def path_text(self) -> str:

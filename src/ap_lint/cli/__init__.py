@@ -15,8 +15,10 @@ from typing import Any, Callable
 import click
 
 from ap_lint import __version__
+from ap_lint.cli.audit import audit_command
 from ap_lint.cli.check import check
 from ap_lint.cli.common import EXIT_FAILURE, EXIT_OK
+from ap_lint.cli.editor import editor_schemas_command, lsp_command
 from ap_lint.cli.history import history_command
 from ap_lint.cli.report import report_command
 from ap_lint.cli.rules import coverage_command, docs_command, explain_command, test_rules_command
@@ -35,7 +37,7 @@ def cli() -> None:
 
 
 for command in (check, explain_command, coverage_command, test_rules_command, docs_command, history_command,
-                report_command):
+                report_command, audit_command, editor_schemas_command, lsp_command):
     cli.add_command(command)
 
 

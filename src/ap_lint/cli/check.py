@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from ap_lint import api
+from ap_lint.audit.asof import check_as_of, parse_day
 from ap_lint.cli.common import (
     PACK_OPTION, TODAY_OPTION, cache_directory, exit_code, parse_outputs, resolve_format, resolve_today, split_paths,
     use_color, write_outputs,
@@ -34,9 +35,12 @@ from ap_lint.parallel import default_jobs
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache (.ap-lint-cache/ in the register).")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, metavar="N",
               help="Worker processes for large registers (default: one per core).")
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD",
+              help="Check the register as it stood on the main line at the end of that day, with today = that day "
+                   "and the policy pack as it stood then.")
 def check(paths: tuple[Path, ...], today: str | None, pack_dir: Path | None, output_format: str,
           outputs: list[tuple[str, Path]], fail_on: str, since: str | None, staged: bool, no_cache: bool,
-          jobs: int | None) -> None:
+          jobs: int | None, as_of: str | None) -> None:
     """Check every record of the register at ROOT (default: the nearest folder with records/).
 
     With FILEs (as pre-commit passes them), --staged or --since, the whole
@@ -46,9 +50,15 @@ def check(paths: tuple[Path, ...], today: str | None, pack_dir: Path | None, out
     register_root, files = split_paths(paths)
     if since is not None and (staged or files):
         raise click.UsageError("--since reports on everything changed since REV: leave out --staged and FILEs.")
-    result = api.check(register_root, today=resolve_today(today), pack=pack_dir, since=since, staged=staged,
-                       files=files, jobs=jobs or default_jobs(),
-                       cache_dir=None if no_cache else cache_directory(register_root))
+    if as_of is not None and (since is not None or staged or files or today is not None):
+        raise click.UsageError("--as-of checks the whole register as it stood on that day (today = that day): "
+                               "leave out --today, --since, --staged and FILEs.")
+    if as_of is not None:
+        result = check_as_of(register_root, parse_day(as_of, "--as-of"), pack=pack_dir, time_zone=api.TIME_ZONE)
+    else:
+        result = api.check(register_root, today=resolve_today(today), pack=pack_dir, since=since, staged=staged,
+                           files=files, jobs=jobs or default_jobs(),
+                           cache_dir=None if no_cache else cache_directory(register_root))
     report_options = ReportOptions(fail_on=fail_on, scope=result.scope, not_shown=result.not_shown)
     write_outputs(outputs, result, report_options)
     shown = resolve_format(output_format)

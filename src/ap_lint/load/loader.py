@@ -9,6 +9,7 @@ it only for files that have findings, so clean files cost one fast parse.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import re
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import Any, Iterator
 
 import yaml
 
-from ap_lint.findings import Finding, JsonPath
+from ap_lint.findings import Finding, Fix, JsonPath
 
 try:  # libyaml is ~8x faster; fall back to the pure-Python parser where it is missing
     from yaml import CSafeLoader as _BaseLoader
@@ -64,10 +65,10 @@ class _StrictLoader(_BaseLoader):
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
-        self.traps: list[tuple[str, str, yaml.Mark]] = []
+        self.traps: list[tuple[str, str, yaml.Mark, tuple[Fix, ...]]] = []
 
-    def trap(self, rule: str, message: str, node: yaml.Node) -> None:
-        self.traps.append((rule, message, node.start_mark))
+    def trap(self, rule: str, message: str, node: yaml.Node, fixes: tuple[Fix, ...] = ()) -> None:
+        self.traps.append((rule, message, node.start_mark, fixes))
 
     def flatten_mapping(self, node: yaml.MappingNode) -> None:
         for key_node, _ in node.value:
@@ -141,6 +142,8 @@ def _construct_bool(loader: Any, node: yaml.ScalarNode) -> Any:
             f"'{node.value}' is read by YAML 1.1 as {str(value).lower()} and by other tools as text. "
             f"Write {str(value).lower()} for a yes/no field, or put the word in quotes if it is text.",
             node,
+            (Fix(f"Write {str(value).lower()}", str(value).lower()), Fix(f'Put it in quotes: "{node.value}"',
+                                                                         f'"{node.value}"')),
         )
     return value
 
@@ -154,6 +157,7 @@ def _construct_int(loader: Any, node: yaml.ScalarNode) -> Any:
             f"{text} is read by YAML as the number {number} (base 60), not as a time. "
             f'Write times in quotes: "{text}".',
             node,
+            (Fix(f'Put the time in quotes: "{text}"', f'"{text}"'),),
         )
         return text
     if _LEADING_ZERO_INT.match(text):
@@ -162,6 +166,8 @@ def _construct_int(loader: Any, node: yaml.ScalarNode) -> Any:
             f"{text} is read by YAML as an octal number ({loader.construct_yaml_int(node)}), "
             f"losing its leading zero. Put it in quotes: \"{text}\".",
             node,
+            (Fix(f'Put it in quotes: "{text}"', f'"{text}"'),
+             *((Fix(f"Write the number {int(text, 10)}", str(int(text, 10))),) if text.isdigit() else ())),
         )
         return text
     try:
@@ -192,6 +198,7 @@ def _construct_timestamp(loader: Any, node: yaml.ScalarNode) -> Any:
             "yaml-invalid-date",
             f"{text} has a time of day; write the date alone as YYYY-MM-DD.",
             node,
+            (Fix(f"Write the date alone: {value.date().isoformat()}", value.date().isoformat()),),
         )
         return text
     return value.isoformat()
@@ -357,14 +364,15 @@ def load_record(raw: bytes, path: str, *, max_bytes: int = MAX_FILE_BYTES,
 MAX_PROBLEMS_PER_RULE = 5
 
 
-def _capped(path: str, traps: list[tuple[str, str, yaml.Mark]]) -> list[Finding]:
+def _capped(path: str, traps: list[tuple[str, str, yaml.Mark, tuple[Fix, ...]]]) -> list[Finding]:
     """The traps as findings, at most MAX_PROBLEMS_PER_RULE of each rule, then one that counts the rest."""
     findings: list[Finding] = []
     seen: dict[str, int] = {}
-    for rule, message, mark in traps:
+    for rule, message, mark, fixes in traps:
         seen[rule] = seen.get(rule, 0) + 1
         if seen[rule] <= MAX_PROBLEMS_PER_RULE:
-            findings.append(_finding(path, rule, message, mark.line + 1, mark.column + 1))
+            findings.append(dataclasses.replace(_finding(path, rule, message, mark.line + 1, mark.column + 1),
+                                                fixes=fixes))
         elif seen[rule] == MAX_PROBLEMS_PER_RULE + 1:
             findings.append(_finding(path, rule, "", mark.line + 1, mark.column + 1))
     for index, finding in enumerate(findings):

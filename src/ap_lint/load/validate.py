@@ -12,12 +12,15 @@ rule to cite) when it has a field the schema does not know.
 from __future__ import annotations
 
 import dataclasses
+import datetime
+import difflib
+import re
 from typing import Any, Iterator
 
 import jsonschema
 import jsonschema_rs
 
-from ap_lint.findings import Finding, JsonPath, format_path
+from ap_lint.findings import Finding, Fix, JsonPath, format_path
 
 SCHEMA_RULE = "schema"
 _RESET = {"properties", "items", "prefixItems", "additionalProperties", "patternProperties"}
@@ -68,9 +71,10 @@ class SchemaValidator:
         path: JsonPath = tuple(error.absolute_path)
         rule = annotations.get("x-rule", SCHEMA_RULE)
 
-        def finding(message: str, at: JsonPath = path, rule_id: str = rule, cites: str | None = clause) -> Finding:
+        def finding(message: str, at: JsonPath = path, rule_id: str = rule, cites: str | None = clause,
+                    fixes: tuple[Fix, ...] = ()) -> Finding:
             return Finding(file=file, line=0, column=0, rule=rule_id, severity="error", message=message,
-                           clause=cites, path=at, record=record_id)
+                           clause=cites, path=at, record=record_id, fixes=fixes)
 
         keyword = error.validator
         subschema: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
@@ -85,11 +89,18 @@ class SchemaValidator:
                     "or remove it.")
                 # a rule named by x-unknown-field (such as a privacy rule) cites its own clause, if any
                 cites = unknown_spec.get("clause") if "rule" in unknown_spec else clause
-                yield finding(text.replace("{field}", str(key)), path + (key,), unknown_spec.get("rule", rule), cites)
+                near = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.75)
+                fixes = tuple(Fix(f"Rename to '{name}'", name, "key") for name in near if name not in error.instance)
+                yield finding(text.replace("{field}", str(key)), path + (key,), unknown_spec.get("rule", rule), cites,
+                              fixes)
             return
         custom = annotations.get("x-message")
+        fixes = _date_fixes(error.instance) if subschema.get("format") == "date" else ()
+        if (keyword == "type" and error.validator_value in ("integer", "number") and isinstance(error.instance, str)
+                and error.instance.strip().isdigit()):
+            fixes = (Fix(f"Write the number {int(error.instance)}", str(int(error.instance))),)
         if custom:
-            yield finding(custom)
+            yield finding(custom, fixes=fixes)
             return
         if keyword == "required":
             properties = subschema.get("properties", {})
@@ -102,7 +113,45 @@ class SchemaValidator:
                     yield finding(f"'{name}'{about} is missing{_where(path)}: add it.", path + (name,),
                                   cites=missing.get("x-clause", clause))
             return
-        yield finding(_message(str(keyword), error, annotations.get("title"), path))
+        yield finding(_message(str(keyword), error, annotations.get("title"), path), fixes=fixes)
+
+
+_MONTHS = {name: number for number, name in enumerate(
+    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+     "november", "december"], start=1)}
+_NUMERIC_DATE = re.compile(r"^\s*(\d{1,4})[-/. ](\d{1,2})[-/. ](\d{1,4})\s*$")
+_WORDED_DATE = re.compile(r"^\s*(?:(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)|([a-z]+)\s+(\d{1,2})(?:st|nd|rd|th)?,?)"
+                          r"\s+(\d{4})\s*$", re.IGNORECASE)
+
+
+def _date_fixes(value: Any) -> tuple[Fix, ...]:
+    """The ISO date a text surely means (2026-9-7, 2026/09/07, 7 September 2026, 30/09/2026), as a fix.
+
+    Day-first and month-first forms are offered only when they cannot be confused (a day above 12).
+    """
+    if not isinstance(value, str):
+        return ()
+    year = month = day = 0
+    numeric = _NUMERIC_DATE.match(value)
+    worded = _WORDED_DATE.match(value)
+    if numeric:
+        first, second, third = numeric.groups()
+        if len(first) == 4:
+            year, month, day = int(first), int(second), int(third)
+        elif len(third) == 4 and int(first) > 12 >= int(second):
+            year, month, day = int(third), int(second), int(first)
+        elif len(third) == 4 and int(second) > 12 >= int(first):
+            year, month, day = int(third), int(first), int(second)
+    elif worded:
+        day_text, month_text, month_first, day_first, year_text = worded.groups()
+        name = (month_text or month_first).lower()
+        month = next((number for full, number in _MONTHS.items() if len(name) >= 3 and full.startswith(name)), 0)
+        year, day = int(year_text), int(day_text or day_first)
+    try:
+        iso = datetime.date(year, month, day).isoformat()
+    except ValueError:
+        return ()
+    return (Fix(f"Write the date as {iso}", iso),) if iso != value else ()
 
 
 #: Findings of one rule listed one by one in a record; the rest are counted in one more finding, so a

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar, Union
+from typing import TYPE_CHECKING, ClassVar, Union
 
 from ap_lint import __version__
 
+
+if TYPE_CHECKING:
+    from ap_lint.output.report.period import PeriodReport
 
 def plural(count: int, one: str, many: str) -> str:
     """``1 day``, ``2 days``: a count with the word that agrees with it."""
@@ -214,3 +217,5 @@ class Report:
     pack_name: str
     version: str = __version__
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: the section over a period (ap-lint report --from), when asked for
+    period: PeriodReport | None = None

@@ -1,0 +1,1 @@
+"""The language server (`ap-lint lsp`): ap-lint's findings in an editor as you type."""

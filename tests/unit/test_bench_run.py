@@ -1,0 +1,68 @@
+"""The benchmark's targets (bench/run.py) judge issue 16's goals from the measured runs."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _load_runner() -> ModuleType:
+    sys.path.insert(0, str(REPO / "bench"))  # run.py imports generate.py from beside it
+    spec = importlib.util.spec_from_file_location("bench_run", REPO / "bench" / "run.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+run = _load_runner()
+
+
+def _result(placements: int, commits: int, cpu: dict[str, float], wall: float = 1.0) -> Any:
+    series = {name: run.Series([run.Measurement(wall, 80 << 20, 80 << 20, 0, seconds)])
+              for name, seconds in cpu.items()}
+    return run.SizeResult(run.Register(placements, commits), placements, 0.0, series, [], [])
+
+
+def _targets(history_cpu: dict[str, float], precommit_wall: float = 0.3) -> dict[str, tuple[float, str]]:
+    one = _result(1000, 1, {"cold": 4.0, "warm": 2.0})
+    long = _result(1000, 1000, history_cpu)
+    long.series["precommit"] = run.Series([run.Measurement(precommit_wall, 0, 0, 0, precommit_wall)])
+    found = run.ratios({"1000": one, "1000x1000": long})
+    return {t["target"].split(": ", 1)[1]: (round(t["value"], 3), t["result"]) for t in found}
+
+
+def test_a_history_pass_that_costs_what_is_new_passes_the_linear_targets() -> None:
+    targets = _targets({"cold": 6.0, "warm": 2.05, "new_10": 2.06, "new_100": 2.3})
+
+    assert targets["CPU time 0 new commits add to a warm run"] == (0.05, "PASS")
+    assert targets["CPU time 10 new commits add to a warm run"] == (0.06, "PASS")  # limit 2 x 10/1000 x 2 s + 0.1 s
+    assert targets["CPU time 100 new commits add to a warm run"] == (0.3, "PASS")  # limit 0.5 s
+
+
+def test_a_history_pass_that_reads_the_whole_history_on_every_run_fails_them() -> None:
+    targets = _targets({"cold": 6.0, "warm": 4.0, "new_10": 4.02, "new_100": 4.2})
+
+    assert targets["CPU time 0 new commits add to a warm run"] == (2.0, "FAIL")
+    assert targets["CPU time 10 new commits add to a warm run"] == (2.02, "FAIL")
+    assert targets["CPU time 100 new commits add to a warm run"] == (2.2, "FAIL")
+
+
+def test_the_pre_commit_run_on_the_long_history_must_take_under_half_a_second() -> None:
+    history = {"cold": 6.0, "warm": 2.0, "new_10": 2.0, "new_100": 2.0}
+
+    assert _targets(history, 0.45)["pre-commit (--staged, one file), warm"] == (0.45, "PASS")
+    assert _targets(history, 0.55)["pre-commit (--staged, one file), warm"] == (0.55, "FAIL")
+
+
+def test_history_sizes_are_read_as_placements_and_commits() -> None:
+    assert run.parse_history("1000:1000,10_000:500") == [(1000, 1000), (10000, 500)]
+    assert [r.title for r in run.registers([10000, 1000], [(1000, 1000)], True)] == [
+        "1,000 placements, one commit", "10,000 placements, one commit", "1,000 placements, 1,000 commits"]
+    assert [r.title for r in run.registers([1000], [(1000, 1000)], False)] == ["1,000 placements, not in git"]
