@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from ap_lint.checker import Checker, CheckOptions, CheckResult
 from ap_lint.errors import RegisterNotFound
-from ap_lint.git.scope import change_for, scope_to_change
+from ap_lint.git.scope import change_for, changes_pack, scope_to_change
 from ap_lint.load.register import RECORDS_DIR
 
 #: "today" is the date where the register's organisation is, unless a caller names it
@@ -50,18 +50,24 @@ def check(root: str | os.PathLike[str], *, today: str | None = None, pack: str |
     if today is None:
         today = today_in_time_zone()
     pack_dir = Path(pack) if pack is not None else None
-    options = CheckOptions(root=register_root, today=today, pack_dir=pack_dir, since=since, jobs=jobs,
-                           cache_dir=Path(cache_dir) if cache_dir is not None else None)
+    change = change_for(register_root, since=since, staged=staged, files=list(files))
     if overrides is None:
         checker = Checker.for_root(register_root, pack_dir)
+        # a scope that leaves the pack alone reports history findings on its own files: only their history is read
+        history_paths = (change.files if change is not None and since is None
+                         and not changes_pack(checker, register_root, change.files) else None)
+        options = CheckOptions(root=register_root, today=today, pack_dir=pack_dir, since=since, jobs=jobs,
+                               cache_dir=Path(cache_dir) if cache_dir is not None else None,
+                               history_paths=history_paths)
         result = checker.check(options)
     else:
         from ap_lint.live import LiveRegister  # the register kept in memory, as the editor's server keeps it
 
+        options = CheckOptions(root=register_root, today=today, pack_dir=pack_dir, since=since, jobs=jobs,
+                               cache_dir=Path(cache_dir) if cache_dir is not None else None)
         live = LiveRegister(register_root, today=today, pack_dir=pack_dir, cache_dir=options.cache_dir,
                             since=since, jobs=jobs)
         checker, result = live.checker, live.check(overrides)
-    change = change_for(register_root, since=since, staged=staged, files=list(files))
     if change is not None:
         result, not_shown = scope_to_change(checker, options, result, change)
         result.scope, result.not_shown = change.files, not_shown

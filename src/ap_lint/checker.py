@@ -38,6 +38,8 @@ class CheckOptions:
     max_file_bytes: int = MAX_FILE_BYTES
     jobs: int = field(default_factory=default_jobs)
     cache_dir: Path | None = None
+    #: judge the history of these files only (a scoped check reports history findings on its own files only)
+    history_paths: frozenset[str] | None = None
     #: fewer records of a kind than this are evaluated without forking workers
     min_parallel_items: int = MIN_PARALLEL_ITEMS
 
@@ -150,7 +152,9 @@ class Checker:
         # Only files with findings are read again (to locate them): keep their paths as text, not Path objects.
         paths = {s.display: str(s.path) for s in sources}
         del sources
-        history = check_history(options.root, self.compiler, self.rules, records, run.today, options.since)
+        history = check_history(options.root, self.compiler, self.rules, records, run.today, options.since,
+                                paths=options.history_paths, cache_dir=options.cache_dir,
+                                max_bytes=options.max_file_bytes)
         extra = problems + history.findings
         if cache is not None:
             key = cache.result_key_for(records, json.dumps([run.today, [finding_to_json(f) for f in extra]]))

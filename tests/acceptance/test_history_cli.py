@@ -2,21 +2,22 @@
 
 Each test builds a register repository in a temporary folder (the example
 register's records/, committed with a fixed author and date), changes it the
-way an editor would, and runs ap-lint in a subprocess.
+way an editor would, and runs ap-lint in a subprocess. Git is driven here with
+the test's own helpers (no ap-lint import), so these tests also run against
+another version of the command.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 from typing import Callable
 
 import pytest
 import yaml
-
-from ap_lint.git.history import commit_snapshot
 
 TODAY = "2026-11-28"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -25,6 +26,29 @@ ADDED_VALUE = "records/placements/oakfield/oakfield-2026-003.yaml"
 UNREGISTERED = "records/placements/riverside/riverside-2026-002.yaml"
 NEW_PLACEMENT = "records/placements/oakfield/oakfield-2026-004.yaml"
 Run = Callable[..., "subprocess.CompletedProcess[str]"]
+
+
+GIT_ENVIRONMENT = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull}
+
+
+def git(root: Path, *args: str, date: str = "2026-10-20", author: str = "Ann Example") -> str:
+    """Run git in ``root`` without the user's settings, as ``author`` on ``date`` (noon UTC)."""
+    stamp = f"{date}T12:00:00+00:00"
+    email = author.lower().replace(" ", ".") + "@example.invalid"
+    environment = {**os.environ, **GIT_ENVIRONMENT, "GIT_AUTHOR_NAME": author, "GIT_AUTHOR_EMAIL": email,
+                   "GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_NAME": author, "GIT_COMMITTER_EMAIL": email,
+                   "GIT_COMMITTER_DATE": stamp}
+    done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, env=environment, check=False)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def commit_snapshot(root: Path, message: str, date: str, author: str = "Example Editor") -> None:
+    """Commit everything in ``root`` (a new repository on branch main the first time)."""
+    if not (root / ".git").exists():
+        git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A", ".")
+    git(root, "commit", "-q", "--allow-empty", "--no-verify", "-m", message, date=date, author=author)
 
 
 @pytest.fixture
@@ -108,14 +132,32 @@ def add_objectives_after_the_first_commit(root: Path) -> str:
             f"{message('history-behaviour-terms-from-start', 'oakfield-2026-004')} (behaviour.terms)")
 
 
+def history_lines(done: "subprocess.CompletedProcess[str]") -> list[str]:
+    return [line for line in done.stdout.splitlines() if "[history-" in line]
+
+
 @pytest.mark.parametrize("change", [delete_a_placement, back_date_an_approval, rewrite_a_past_review,
                                     add_objectives_after_the_first_commit])
-def test_a_rewrite_of_the_audit_trail_fails_the_check_since_the_last_commit(
+def test_a_rewrite_of_the_audit_trail_fails_the_check_naming_the_commit(
         run_cli: Run, repo: Path, change: Callable[[Path], str]) -> None:
     expected = change(repo)
+    done = run_cli("check", "--today", TODAY, cwd=repo)
+    assert history_lines(done) == [expected], done.stdout + done.stderr
+    assert done.returncode == 1
+
+
+@pytest.mark.parametrize("change", [delete_a_placement, back_date_an_approval, rewrite_a_past_review])
+def test_a_rewrite_of_the_audit_trail_fails_the_check_of_a_pull_request(
+        run_cli: Run, repo: Path, change: Callable[[Path], str]) -> None:
+    base = head(repo)
+    full = change(repo)
     done = run_cli("check", "--since", "HEAD~1", "--today", TODAY, cwd=repo)
-    history_lines = [line for line in done.stdout.splitlines() if "[history-" in line]
-    assert history_lines == [expected], done.stdout + done.stderr
+    # the pull request is judged as a whole: its merge-base against the files as it leaves them
+    commit = head(repo)
+    expected = full.replace(f"checkout {commit}^ --", f"checkout {base} --")
+    expected = re.sub(r'(In|deleted in) commit [0-9a-f]{7} by [A-Za-z ]+ on [0-9-]+ \("[^"]*"\)',
+                      r"\1 the changes since HEAD~1", expected)
+    assert history_lines(done) == [expected], done.stdout + done.stderr
     assert done.returncode == 1
 
 
@@ -227,4 +269,145 @@ def test_test_rules_runs_the_history_examples_in_git_repositories(run_cli: Run) 
         "records/placements/oakfield/oakfield-2026-003.yaml:1:1 ",
         "4 passed, 0 failed",
     ]
+    assert done.returncode == 0
+
+
+# --- the main line: what a pull request changes as a whole (issue 11) ---------------------------------------------
+
+
+def add_a_placement_and_correct_its_decision_date(root: Path) -> None:
+    """On a branch: add a placement with a mistyped decision date, then correct it in a second commit."""
+    git(root, "checkout", "-q", "-b", "new-placement")
+    new_placement(root, with_objectives=True)
+    replace_in(root, NEW_PLACEMENT, "  date: 2026-09-03", "  date: 2026-03-09")
+    commit_snapshot(root, "Add placement oakfield-2026-004", "2026-11-23", "Ann Example")
+    replace_in(root, NEW_PLACEMENT, "  date: 2026-03-09", "  date: 2026-09-03")
+    commit_snapshot(root, "Correct its decision date", "2026-11-24", "Ann Example")
+
+
+def rules_of(done: "subprocess.CompletedProcess[str]") -> list[str]:
+    return [line.split("[", 1)[1].split("]", 1)[0] for line in history_lines(done)]
+
+
+def test_a_mistake_corrected_inside_a_pull_request_is_no_finding(run_cli: Run, repo: Path) -> None:
+    add_a_placement_and_correct_its_decision_date(repo)
+    done = run_cli("check", "--since", "main", "--today", TODAY, cwd=repo)
+    assert history_lines(done) == [], done.stdout
+    assert done.returncode == 0, done.stdout + done.stderr
+    # on the branch itself every commit of its line is judged, so the correction shows there
+    assert rules_of(run_cli("check", "--today", TODAY, cwd=repo)) == ["history-decision-date-fixed"]
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--no-ff", "-m", "Merge the new placement", "new-placement", date="2026-11-25")
+    done = run_cli("check", "--today", TODAY, cwd=repo)
+    assert history_lines(done) == [], done.stdout
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_mistake_corrected_inside_a_squash_merged_pull_request_is_no_finding(run_cli: Run, repo: Path) -> None:
+    add_a_placement_and_correct_its_decision_date(repo)
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--squash", "new-placement")
+    commit_snapshot(repo, "Add placement oakfield-2026-004 (#12)", "2026-11-25", "Ann Example")
+    done = run_cli("check", "--today", TODAY, cwd=repo)
+    assert history_lines(done) == [], done.stdout
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_with_rebase_merging_every_commit_of_a_pull_request_is_judged(run_cli: Run, repo: Path) -> None:
+    add_a_placement_and_correct_its_decision_date(repo)
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--ff-only", "new-placement")
+    done = run_cli("check", "--today", TODAY, cwd=repo)
+    line, column = line_of(repo, NEW_PLACEMENT, "2026-09-03")
+    assert history_lines(done) == [
+        f"{NEW_PLACEMENT}:{line}:{column}: error [history-decision-date-fixed] In commit {head(repo)} by Ann Example "
+        'on 2026-11-24 ("Correct its decision date"): decision.date: 2026-03-09 → 2026-09-03. '
+        f"{message('history-decision-date-fixed', 'oakfield-2026-004')} (behaviour.direction)"]
+    assert done.returncode == 1
+
+
+# --- an audit trail that cannot be laundered (issue 15) -----------------------------------------------------------
+
+
+def launder_a_placement(root: Path) -> None:
+    """Delete a placement in one commit; add it again in the next with an earlier decision date and a better review."""
+    text = (root / BEHAVIOUR).read_text("utf-8")
+    (root / BEHAVIOUR).unlink()
+    commit_snapshot(root, "Remove oakfield-2026-001", "2026-11-24", "Cal Person")
+    text = text.replace("  date: 2026-09-03", "  date: 2026-08-28", 1).replace("attendance_percent: 88",
+                                                                              "attendance_percent: 95", 1)
+    (root / BEHAVIOUR).write_text(text, "utf-8")
+    commit_snapshot(root, "Add oakfield-2026-001", "2026-11-25", "Cal Person")
+
+
+def test_a_placement_deleted_and_added_again_is_compared_with_its_last_version(run_cli: Run, repo: Path) -> None:
+    launder_a_placement(repo)
+    done = run_cli("check", "--today", TODAY, cwd=repo)
+    deleted, added = head(repo, "HEAD~1"), head(repo)
+    again = (f'In commit {added} by Cal Person on 2026-11-25 ("Add oakfield-2026-001"), which added this file again '
+             "after it was deleted, compared with its last version before the deletion: ")
+    decision_line, decision_column = line_of(repo, BEHAVIOUR, "2026-08-28")
+    review_line, review_column = line_of(repo, BEHAVIOUR, "attendance_percent: 95")
+    assert history_lines(done) == [
+        f"{BEHAVIOUR}:1:1: error [history-placement-never-deleted] This file was deleted in commit {deleted} by Cal "
+        f'Person on 2026-11-24 ("Remove oakfield-2026-001"). Restore it with: git checkout {deleted}^ -- {BEHAVIOUR}. '
+        f"{message('history-placement-never-deleted')}",
+        f"{BEHAVIOUR}:{decision_line}:{decision_column}: error [history-decision-date-fixed] {again}decision.date: "
+        f"2026-09-03 → 2026-08-28. {message('history-decision-date-fixed', 'oakfield-2026-001')} "
+        "(behaviour.direction)",
+        f"{BEHAVIOUR}:{review_line}:{review_column + len('attendance_percent: ')}: error [history-reviews-append-only] "
+        f"{again}reviews[0] (date: 2026-10-16) was changed: reviews[0].attendance_percent: 88 → 95. "
+        f"{message('history-reviews-append-only')} (behaviour.review)",
+    ], done.stdout
+    assert done.returncode == 1
+
+
+@pytest.mark.parametrize("since", ["HEAD~1", "HEAD~2"])
+def test_a_pull_request_that_adds_a_deleted_placement_again_is_compared_with_its_last_version(
+        run_cli: Run, repo: Path, since: str) -> None:
+    launder_a_placement(repo)
+    done = run_cli("check", "--since", since, "--today", TODAY, cwd=repo)
+    assert rules_of(done) == ["history-decision-date-fixed", "history-reviews-append-only"], done.stdout
+    assert f"In the changes since {since}" in history_lines(done)[0]
+    assert done.returncode == 1
+
+
+def test_a_change_made_in_a_merge_commit_is_judged(run_cli: Run, repo: Path) -> None:
+    git(repo, "checkout", "-q", "-b", "withdraw")
+    replace_in(repo, ADDED_VALUE, "status: active", "status: withdrawn")
+    commit_snapshot(repo, "Withdraw oakfield-2026-003", "2026-11-23", "Ben Sample")
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--no-ff", "--no-commit", "withdraw")
+    replace_in(repo, BEHAVIOUR, "attendance_percent: 88", "attendance_percent: 95")  # slipped into the merge
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "Merge branch withdraw", date="2026-11-24", author="Cal Person")
+    done = run_cli("check", "--today", TODAY, cwd=repo)
+    line, column = line_of(repo, BEHAVIOUR, "attendance_percent: 95")
+    assert history_lines(done) == [
+        f"{BEHAVIOUR}:{line}:{column + len('attendance_percent: ')}: error [history-reviews-append-only] In commit "
+        f'{head(repo)} by Cal Person on 2026-11-24 ("Merge branch withdraw"): reviews[0] (date: 2026-10-16) was '
+        f"changed: reviews[0].attendance_percent: 88 → 95. {message('history-reviews-append-only')} "
+        "(behaviour.review)"], done.stdout
+    assert done.returncode == 1
+
+
+@pytest.mark.parametrize("date", ["2026-10-01", "2026-10-16"])
+def test_a_past_review_rewritten_is_found_whatever_date_the_commit_claims(run_cli: Run, repo: Path,
+                                                                          date: str) -> None:
+    replace_in(repo, BEHAVIOUR, "attendance_percent: 88", "attendance_percent: 95")
+    commit_snapshot(repo, "Update attendance", date, "Cal Person")  # dated before the review, or on its day
+    done = run_cli("check", "--today", TODAY, cwd=repo)
+    assert rules_of(done) == ["history-reviews-append-only"], done.stdout
+    assert done.returncode == 1
+
+
+def test_history_of_a_copied_record_starts_with_its_own_creation(run_cli: Run, repo: Path) -> None:
+    new_placement(repo, with_objectives=True)  # a copy of oakfield-2026-001 with its own id
+    commit_snapshot(repo, "Add oakfield-2026-004, copied from oakfield-2026-001", "2026-11-23", "Ann Example")
+    done = run_cli("history", "oakfield-2026-004", cwd=repo)
+    assert done.stdout == (
+        f"History of oakfield-2026-004 ({NEW_PLACEMENT}), oldest first: 1 commit.\n"
+        "\n"
+        f"2026-11-23 {head(repo)} Ann Example: Add oakfield-2026-004, copied from oakfield-2026-001\n"
+        "  created\n")
     assert done.returncode == 0

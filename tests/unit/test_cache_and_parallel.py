@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from ap_lint.checker import Checker, CheckOptions, CheckResult
+from ap_lint.git.runner import commit_snapshot
 from ap_lint.parallel import map_chunks
 
 TODAY = "2026-11-28"
@@ -126,3 +127,28 @@ def test_copying_the_register_keeps_findings(big_register: Path, tmp_path: Path,
     copy = tmp_path / "copy"
     shutil.copytree(big_register, copy)
     assert _shape(_check(copy, jobs=jobs)) == _shape(_check(big_register, jobs=jobs))
+
+
+def test_the_history_pass_gives_the_same_findings_cached_parallel_and_cold(big_register: Path,
+                                                                          tmp_path: Path) -> None:
+    """The history pass too: its fold cached by commit id changes no finding, before or after a new commit."""
+    placements = big_register / "records/placements/oakfield"
+    commit_snapshot(big_register, "The register", "2026-10-20", "Ann Example")
+    moved = placements / "oakfield-2026-105.yaml"
+    moved.write_text(moved.read_text("utf-8").replace("  date: 2026-09-03", "  date: 2026-08-28", 1), "utf-8")
+    (placements / "oakfield-2026-106.yaml").unlink()
+    commit_snapshot(big_register, "Tidy two placements", "2026-11-02", "Ben Sample")
+    cache = tmp_path / "cache"
+    cold = _shape(_check(big_register, jobs=1))
+    history = [row[3] for row in cold if str(row[3]).startswith("history-")]
+    assert sorted(history) == ["history-decision-date-fixed", "history-placement-never-deleted"]
+    assert _shape(_check(big_register, jobs=2, cache_dir=cache)) == cold
+    assert any((cache / "history").glob("*.json"))  # the fold was cached
+    assert _shape(_check(big_register, jobs=2, cache_dir=cache)) == cold
+
+    review = placements / "oakfield-2026-107.yaml"
+    review.write_text(review.read_text("utf-8").replace("attendance_percent: 88", "attendance_percent: 99"), "utf-8")
+    commit_snapshot(big_register, "Improve a review", "2026-11-03", "Ben Sample")
+    after = _shape(_check(big_register, jobs=2, cache_dir=cache))
+    assert after == _shape(_check(big_register, jobs=1))
+    assert len([row for row in after if str(row[3]).startswith("history-")]) == 3

@@ -16,11 +16,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ap_lint.git import history
+from ap_lint.git import runner
 from ap_lint.checker import Checker, CheckOptions, CheckResult
 from ap_lint.errors import GitError
 from ap_lint.findings import Finding
-from ap_lint.git.history import Change, commit_snapshot, diff_values, show, timeline
+from ap_lint.git.diff import FieldChange, diff_values, show
+from ap_lint.git.runner import Repository, commit_snapshot
+from ap_lint.git.timeline import timeline
 from ap_lint.pack import load_pack
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -45,8 +47,11 @@ def repo(register_copy: Path) -> Path:
 
 
 def git(root: Path, *args: str) -> str:
+    identity = {f"GIT_{who}_{what}": value for who in ("AUTHOR", "COMMITTER")
+                for what, value in (("NAME", "Ann Example"), ("EMAIL", "ann.example@example.invalid"),
+                                    ("DATE", "2026-11-28T12:00:00+00:00"))}
     done = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=True,
-                          env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull})
+                          env={**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull, **identity})
     return done.stdout.strip()
 
 
@@ -114,16 +119,39 @@ def test_a_new_review_and_a_placement_ended_through_its_status_are_honest(checke
     assert history_findings(run_check(checker, repo)) == []
 
 
-def test_a_review_dated_on_the_day_of_the_change_may_still_be_corrected(checker: Checker, repo: Path) -> None:
-    edit(repo, BEHAVIOUR, "attendance_percent: 93", "attendance_percent: 94")
-    commit_snapshot(repo, "Correct today's review", "2026-11-20", "Ann Example")
+def test_a_review_corrected_in_the_pull_request_that_adds_it_is_no_finding(checker: Checker, repo: Path) -> None:
+    git(repo, "checkout", "-q", "-b", "review")
+    edit(repo, BEHAVIOUR, "reintegration:", "  - date: 2026-11-27\n    attendance_percent: 59\n"
+         "    progress: Attending every session and completing the English and maths work set each week.\n"
+         "    decision: continue\nreintegration:")
+    commit_snapshot(repo, "Record the late November review", "2026-11-27", "Ben Sample")
+    edit(repo, BEHAVIOUR, "attendance_percent: 59", "attendance_percent: 95")
+    commit_snapshot(repo, "Correct its attendance", "2026-11-27", "Ben Sample")
+    assert history_findings(run_check(checker, repo, since="main")) == []
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--no-ff", "-m", "Merge the review", "review")
     assert history_findings(run_check(checker, repo)) == []
 
 
-def test_a_record_moved_to_another_folder_keeps_its_id_and_is_not_deleted(checker: Checker, repo: Path) -> None:
-    git(repo, "mv", ADDED_VALUE, "records/placements/riverside/oakfield-2026-003.yaml")
+def test_a_committed_review_corrected_on_the_main_line_is_a_finding_whatever_the_dates(checker: Checker,
+                                                                                       repo: Path) -> None:
+    edit(repo, BEHAVIOUR, "attendance_percent: 93", "attendance_percent: 94")
+    commit_snapshot(repo, "Correct the review of 2026-11-20", "2026-11-20", "Ann Example")  # on the review's day
+    found = history_findings(run_check(checker, repo))
+    assert [(f.rule, f.clause, f.path_text) for f in found] == [
+        ("history-reviews-append-only", "behaviour.review", "reviews[1].attendance_percent")]
+    assert ": reviews[1] (date: 2026-11-20) was changed: reviews[1].attendance_percent: 93 → 94. " in found[0].message
+
+
+def test_a_record_moved_to_another_folder_is_deleted_from_its_path(checker: Checker, repo: Path) -> None:
+    moved = "records/placements/riverside/oakfield-2026-003.yaml"
+    git(repo, "mv", ADDED_VALUE, moved)
     commit_snapshot(repo, "Move a placement", "2026-11-21", "Ann Example")
-    assert [f.rule for f in history_findings(run_check(checker, repo))] == []
+    found = history_findings(run_check(checker, repo))
+    assert [(f.file, f.line, f.column, f.rule) for f in found] == [
+        (ADDED_VALUE, 1, 1, "history-placement-never-deleted")]
+    assert found[0].message.startswith(f'This file was deleted in commit {short(repo)} by Ann Example on 2026-11-21 '
+                                       f'("Move a placement"). Restore it with: git checkout {short(repo)}^ -- ')
 
 
 # --- deletions ----------------------------------------------------------------------------------------------------
@@ -138,7 +166,7 @@ def test_a_deleted_record_is_an_error_naming_the_commit(checker: Checker, repo: 
                                                        rule: str) -> None:
     git(repo, "rm", "-q", relative)
     commit_snapshot(repo, "Tidy the register", "2026-11-25", "Ben Sample")
-    found = [f for f in history_findings(run_check(checker, repo, since="HEAD~1")) if f.rule == rule]
+    found = [f for f in history_findings(run_check(checker, repo)) if f.rule == rule]
     commit = short(repo)
     assert [(f.file, f.line, f.column, f.rule, f.severity, f.clause) for f in found] == [
         (relative, 1, 1, rule, "error", None)]
@@ -157,9 +185,20 @@ def test_a_deleted_record_that_was_restored_is_no_longer_reported(checker: Check
     assert history_findings(run_check(checker, repo)) == []
 
 
+def test_a_review_rewritten_before_the_file_was_deleted_is_still_reported(checker: Checker, repo: Path) -> None:
+    edit(repo, BEHAVIOUR, "attendance_percent: 88", "attendance_percent: 95")
+    commit_snapshot(repo, "Update attendance", "2026-11-24", "Cal Person")
+    git(repo, "rm", "-q", BEHAVIOUR)
+    commit_snapshot(repo, "Remove the placement", "2026-11-25", "Cal Person")
+    found = history_findings(run_check(checker, repo))
+    assert sorted((f.file, f.line, f.column, f.rule, f.path_text) for f in found) == [
+        (BEHAVIOUR, 1, 1, "history-placement-never-deleted", ""),
+        (BEHAVIOUR, 1, 1, "history-reviews-append-only", "reviews[0].attendance_percent")]
+
+
 def test_a_deletion_not_committed_yet_is_an_error(checker: Checker, repo: Path) -> None:
     (repo / ADDED_VALUE).unlink()
-    found = history_findings(run_check(checker, repo, since="HEAD"))
+    found = history_findings(run_check(checker, repo))
     assert [(f.file, f.line, f.column, f.rule, f.clause) for f in found] == [
         (ADDED_VALUE, 1, 1, "history-placement-never-deleted", None)]
     assert found[0].message.startswith("This file is deleted (not committed yet). Restore it with: "
@@ -181,18 +220,26 @@ def test_objectives_added_after_the_first_version_are_an_error(checker: Checker,
         f'oakfield-2026-004"), had no objectives (added later: commit {short(repo)} by Ann Example on 2026-11-24 '
         '("Add its objectives")). '
         + rule_message("history-behaviour-terms-from-start", **{"file.id": "oakfield-2026-004"}))
-    for since in ("HEAD~2", "HEAD~1", None):  # the first version inside the range, before it, or the whole history
-        found = history_findings(run_check(checker, repo, since=since))
-        assert [(f.file, f.line, f.column, f.rule, f.clause, f.path_text, f.message) for f in found] == [
-            (NEW_PLACEMENT, line, column, "history-behaviour-terms-from-start", "behaviour.terms", "objectives",
-             expected)], since
+    found = history_findings(run_check(checker, repo))
+    assert [(f.file, f.line, f.column, f.rule, f.clause, f.path_text, f.message) for f in found] == [
+        (NEW_PLACEMENT, line, column, "history-behaviour-terms-from-start", "behaviour.terms", "objectives",
+         expected)]
+    # a pull request that adds the objectives to a placement first committed before it
+    found = history_findings(run_check(checker, repo, since="HEAD~1"))
+    assert [(f.file, f.line, f.column, f.rule, f.path_text) for f in found] == [
+        (NEW_PLACEMENT, line, column, "history-behaviour-terms-from-start", "objectives")]
+    assert found[0].message.startswith(
+        f'The first version of this record, commit {first} by Ann Example on 2026-11-23 ("Add placement '
+        'oakfield-2026-004"), had no objectives (added later: the changes since HEAD~1). ')
+    # a pull request that creates the placement is judged as it leaves it: it has its objectives
+    assert history_findings(run_check(checker, repo, since="HEAD~2")) == []
 
 
 def test_objectives_added_on_disk_to_a_committed_record_that_lacked_them(checker: Checker, repo: Path) -> None:
     (repo / NEW_PLACEMENT).write_text(new_placement_text(repo, with_objectives=False), "utf-8")
     commit_snapshot(repo, "Add placement oakfield-2026-004", "2026-11-23", "Ann Example")
     (repo / NEW_PLACEMENT).write_text(new_placement_text(repo, with_objectives=True), "utf-8")
-    found = history_findings(run_check(checker, repo, since="HEAD"))
+    found = history_findings(run_check(checker, repo))
     assert [(f.rule, f.path_text) for f in found] == [("history-behaviour-terms-from-start", "objectives")]
     assert "had no objectives (added later: changes not committed yet). " in found[0].message
 
@@ -201,9 +248,13 @@ def test_a_first_version_missing_several_terms_names_them_all(checker: Checker, 
     text = new_placement_text(repo, with_objectives=False).replace("planned_end_date: 2027-02-12\n", "")
     (repo / NEW_PLACEMENT).write_text(text, "utf-8")
     commit_snapshot(repo, "Add placement oakfield-2026-004", "2026-11-23", "Ann Example")
-    found = history_findings(run_check(checker, repo, since="HEAD~1"))
+    found = history_findings(run_check(checker, repo))
     assert [f.path_text for f in found] == ["objectives"]
     assert ", had no objectives or planned_end_date. " in found[0].message
+    found = history_findings(run_check(checker, repo, since="HEAD~1"))
+    assert [f.path_text for f in found] == ["objectives"]
+    assert found[0].message.startswith("The first version of this record, in the changes since HEAD~1, has no "
+                                       "objectives or planned_end_date. ")
 
 
 def test_a_placement_whose_first_version_had_its_terms_passes(checker: Checker, repo: Path) -> None:
@@ -224,7 +275,7 @@ def test_a_medical_placement_is_not_held_to_the_behaviour_terms(checker: Checker
 
 def test_a_new_file_not_committed_yet_is_checked_as_a_first_version(checker: Checker, repo: Path) -> None:
     (repo / NEW_PLACEMENT).write_text(new_placement_text(repo, with_objectives=False), "utf-8")
-    found = history_findings(run_check(checker, repo, since="HEAD"))
+    found = history_findings(run_check(checker, repo))
     assert [(f.file, f.rule, f.path_text) for f in found] == [
         (NEW_PLACEMENT, "history-behaviour-terms-from-start", "objectives")]
     assert found[0].message.startswith("The first version of this record (not committed yet) has no objectives. ")
@@ -236,7 +287,7 @@ def test_a_new_file_not_committed_yet_is_checked_as_a_first_version(checker: Che
 def test_a_rewritten_past_review_is_an_error_saying_what_changed(checker: Checker, repo: Path) -> None:
     edit(repo, BEHAVIOUR, "attendance_percent: 88", "attendance_percent: 95")
     commit_snapshot(repo, "Update attendance", "2026-11-24", "Cal Person")
-    found = history_findings(run_check(checker, repo, since="HEAD~1"))
+    found = history_findings(run_check(checker, repo))
     line, column = position(repo, BEHAVIOUR, "attendance_percent: 95")
     column += len("attendance_percent: ")
     assert [(f.file, f.line, f.column, f.rule, f.clause, f.path_text) for f in found] == [
@@ -251,7 +302,7 @@ def test_a_removed_past_review_is_an_error(checker: Checker, repo: Path) -> None
     start = text.index("  - date: 2026-10-16")
     (repo / BEHAVIOUR).write_text(text[:start] + text[text.index("  - date: 2026-11-20"):], "utf-8")
     commit_snapshot(repo, "Remove the first review", "2026-11-24", "Cal Person")
-    found = history_findings(run_check(checker, repo, since="HEAD~1"))
+    found = history_findings(run_check(checker, repo))
     line, column = position(repo, BEHAVIOUR, "- date: 2026-11-20")
     assert [(f.line, f.column, f.rule, f.path_text) for f in found] == [
         (line, column, "history-reviews-append-only", "reviews")]
@@ -270,7 +321,7 @@ def test_a_review_inserted_before_the_others_is_not_a_rewrite(checker: Checker, 
 def test_a_back_dated_approval_is_an_error_naming_the_commit(checker: Checker, repo: Path) -> None:
     edit(repo, UNREGISTERED, "  date: 2026-07-06", "  date: 2026-06-30")
     commit_snapshot(repo, "Tidy approval dates", "2026-11-22", "Cal Person")
-    found = history_findings(run_check(checker, repo, since="HEAD~1"))
+    found = history_findings(run_check(checker, repo))
     line, column = position(repo, UNREGISTERED, "2026-06-30")
     assert [(f.file, f.line, f.column, f.rule, f.clause, f.path_text) for f in found] == [
         (UNREGISTERED, line, column, "history-ceo-approval-date-fixed", "unregistered.approval", "ceo_approval.date")]
@@ -304,7 +355,7 @@ def test_a_removed_approval_is_an_error(checker: Checker, repo: Path) -> None:
 
 def test_a_moved_decision_date_of_a_behaviour_placement_is_an_error(checker: Checker, repo: Path) -> None:
     edit(repo, BEHAVIOUR, "  date: 2026-09-03", "  date: 2026-08-28")
-    found = history_findings(run_check(checker, repo, since="HEAD"))
+    found = history_findings(run_check(checker, repo))
     assert [(f.rule, f.clause, f.path_text) for f in found] == [
         ("history-decision-date-fixed", "behaviour.direction", "decision.date")]
     assert found[0].message.startswith("In changes not committed yet: decision.date: 2026-09-03 → 2026-08-28. ")
@@ -383,7 +434,7 @@ def test_the_history_is_read_in_one_pass_whatever_its_length(checker: Checker, r
 
     def git_calls() -> list[str]:
         calls.clear()
-        monkeypatch.setattr(history.subprocess, "run", counting_run)
+        monkeypatch.setattr(runner.subprocess, "run", counting_run)
         run_check(checker, repo)
         monkeypatch.undo()
         return [next(a for a in args[1:] if not a.startswith("-") and "=" not in a) for args in calls]
@@ -394,7 +445,7 @@ def test_the_history_is_read_in_one_pass_whatever_its_length(checker: Checker, r
             with (repo / relative).open("a", encoding="utf-8") as stream:
                 stream.write(f"# checked on 2026-11-{day}\n")
         commit_snapshot(repo, f"Check on 2026-11-{day}", f"2026-11-{day}", "Ann Example")
-    assert git_calls() == few == ["rev-parse", "log", "diff", "ls-files", "cat-file"]
+    assert git_calls() == few == ["rev-parse", "log", "cat-file", "diff", "ls-files"]
 
 
 # --- what changed, in words ---------------------------------------------------------------------------------------
@@ -424,7 +475,7 @@ def test_diff_values_matches_list_items_rather_than_positions() -> None:
 
 def test_removed_fields_say_what_they_held() -> None:
     assert [c.text for c in diff_values({"a": {"b": "x"}, "c": [1]}, {})] == ["a removed", "c removed"]
-    assert Change(("a", "b"), "removed", before="2026-07-06").text == "a.b removed (was 2026-07-06)"
+    assert FieldChange(("a", "b"), "removed", before="2026-07-06").text == "a.b removed (was 2026-07-06)"
 
 
 def test_show_keeps_values_short_and_on_one_line() -> None:
@@ -435,21 +486,23 @@ def test_show_keeps_values_short_and_on_one_line() -> None:
 # --- a record's timeline ------------------------------------------------------------------------------------------
 
 
-def test_the_timeline_follows_a_record_through_commits_a_move_and_changes_on_disk(repo: Path) -> None:
+def test_the_timeline_lists_commits_and_changes_on_disk_and_a_moved_file_starts_at_its_move(repo: Path) -> None:
     edit(repo, ADDED_VALUE, "status: active", "status: completed")
     commit_snapshot(repo, "Complete it", "2026-11-21", "Ben Sample")
+    entries = timeline(Repository.open(repo), ADDED_VALUE, TODAY)
+    assert [(e.commit.short, e.commit.author, e.commit.date, e.commit.subject, e.event, [c.text for c in e.changes])
+            for e in entries] == [
+        (short(repo, "HEAD~1"), "Ann Example", "2026-10-20", "Register as at October", "created", []),
+        (short(repo), "Ben Sample", "2026-11-21", "Complete it", "changed", ["status: active → completed"]),
+    ]
     moved = "records/placements/riverside/oakfield-2026-003.yaml"
     git(repo, "mv", ADDED_VALUE, moved)
     commit_snapshot(repo, "Move it", "2026-11-22", "Ben Sample")
     edit(repo, moved, "status: completed", "status: withdrawn")
-    entries = timeline(history.Git.open(repo), moved, TODAY)
-    assert [(e.commit.short, e.commit.author, e.commit.date, e.commit.subject, e.event, e.moved_from,
-             [c.text for c in e.changes]) for e in entries] == [
-        (short(repo, "HEAD~2"), "Ann Example", "2026-10-20", "Register as at October", "created", None, []),
-        (short(repo, "HEAD~1"), "Ben Sample", "2026-11-21", "Complete it", "changed", None,
-         ["status: active → completed"]),
-        (short(repo), "Ben Sample", "2026-11-22", "Move it", "moved", ADDED_VALUE, []),
-        ("", "", TODAY, "", "changed", None, ["status: completed → withdrawn"]),
+    entries = timeline(Repository.open(repo), moved, TODAY)  # a path is a record's identity: no rename detection
+    assert [(e.commit.short, e.event, [c.text for c in e.changes], e.as_dict()["moved_from"]) for e in entries] == [
+        (short(repo), "created", [], None),
+        ("", "changed", ["status: completed → withdrawn"], None),
     ]
 
 

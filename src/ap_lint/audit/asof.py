@@ -233,7 +233,7 @@ class Register:
         """The register at ``commit``; None when it had no records/ folder yet.
 
         Only the files the commit changed since the last state asked for are loaded again, and the history
-        rules judge only the commits since then (their findings about earlier commits stand).
+        rules read only the commits since then (the history pass keeps its work by commit).
         """
         previous = self._previous
         if previous is not None and previous.commit == commit:
@@ -263,14 +263,14 @@ class Register:
         fresh = checker.load([s for s in sources if s.display not in reuse])
         by_file = {r.file: r for r in fresh}
         records = [reuse.get(s.display) or by_file[s.display] for s in sources]
-        since = previous.commit.sha if follows and previous is not None else None
-        history = check_history(root, checker.compiler, checker.rules, records, commit.day, since)
-        earlier = list(previous.history) if since is not None and previous is not None else []
+        # the whole main line up to this commit, read from where the last state's left off (cached by commit)
+        history = check_history(root, checker.compiler, checker.rules, records, commit.day,
+                                cache_dir=self._snapshot.cache)
         notes = list(history.notes)
         if self.pack is None and not (root / PACK_FILE).is_file():
             notes.append("The register had no policy pack of its own at this commit, so it was checked with the "
                          "installed pack.")
-        state = State(commit, root, judge, records, earlier + history.findings, problems, notes, sources)
+        state = State(commit, root, judge, records, history.findings, problems, notes, sources)
         self._previous = state
         return state
 

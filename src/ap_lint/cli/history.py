@@ -9,12 +9,14 @@ import click
 
 from ap_lint.cli.common import PACK_OPTION, ROOT_ARGUMENT, resolve_root, resolve_today
 from ap_lint.errors import GitError
-from ap_lint.git.history import Git, NotARepository, TimelineEntry, kind_of, timeline
+from ap_lint.git.log import paths_in_history
+from ap_lint.git.runner import NotARepository, Repository
+from ap_lint.git.timeline import TimelineEntry, timeline
 from ap_lint.pack import Pack, find_pack, load_pack
 from ap_lint.load.register import RECORDS_DIR, discover
 
 
-def find_record_file(root: Path, pack: Pack, git: Git, name: str) -> str:
+def find_record_file(root: Path, pack: Pack, repository: Repository, name: str) -> str:
     """The file (relative to the register) of the record ``name``: an id, or a path under records/.
 
     A record deleted since is found in the history. Several files with one id
@@ -26,8 +28,8 @@ def find_record_file(root: Path, pack: Pack, git: Git, name: str) -> str:
     sources, _ = discover(root, pack)
     found = sorted(s.display for s in sources if not pack.kinds[s.kind].from_pack and s.path.stem == name)
     if not found:
-        found = sorted(path for path in git.paths_in_history([RECORDS_DIR + "/"])
-                       if PurePosixPath(path).stem == name and kind_of(path, pack) is not None)
+        found = sorted(path for path in paths_in_history(repository, [RECORDS_DIR + "/"])
+                       if PurePosixPath(path).stem == name and pack.kind_of(path) is not None)
     if not found:
         raise click.UsageError(f"There is no record '{name}' in the register or in its history. "
                                "Give the record's id (its file name without .yaml).")
@@ -52,11 +54,9 @@ def format_timeline_text(record: str, path: str, entries: list[TimelineEntry]) -
     for entry in entries:
         lines.append("")
         lines.append(heading(entry))
-        if entry.moved_from:
-            lines.append(f"  moved from {entry.moved_from}")
         if entry.event in ("created", "deleted"):
             lines.append(f"  {entry.event}")
-        elif not entry.changes and not entry.moved_from:
+        elif not entry.changes:
             lines.append("  no change to any field (layout or comments only)")
         lines.extend(f"  {change.text}" for change in entry.changes)
     return "\n".join(lines) + "\n"
@@ -82,12 +82,12 @@ def history_command(record: str, root: Path | None, pack_dir: Path | None, outpu
     """
     register_root = resolve_root(root)
     try:
-        git = Git.open(register_root)
+        repository = Repository.open(register_root)
     except NotARepository as reason:
         raise GitError(f"ap-lint history reads the register's git history, but {register_root}: {reason}.") from None
     pack = load_pack(find_pack(register_root, pack_dir))
-    path = find_record_file(register_root, pack, git, record)
-    entries = timeline(git, path, resolve_today(None))
+    path = find_record_file(register_root, pack, repository, record)
+    entries = timeline(repository, path, resolve_today(None))
     if not entries:
         raise click.UsageError(f"{path} has no history: git has never seen it and it is not on disk.")
     name = PurePosixPath(path).stem

@@ -23,7 +23,7 @@ import yaml
 from ap_lint.checker import Checker, CheckOptions
 from ap_lint.errors import PolicyPackError
 from ap_lint.findings import Finding, format_path, parse_path
-from ap_lint.git.history import commit_snapshot
+from ap_lint.git.runner import commit_snapshot
 from ap_lint.load.register import RECORDS_DIR, Record, SourceFile, discover, record_from_bytes
 from ap_lint.evaluate.rules import Rule
 

@@ -5,48 +5,33 @@ A check scoped to a change (the pre-commit hook, ``--staged``, a pull request's
 records. It then reports the findings on the changed files, plus the findings
 elsewhere that the change causes: those that are absent when the changed files
 are taken at their previous version (``git show BASE:path``; absent if the
-file is new). The history checks reuse ``changed_files`` and ``read_at``.
+file is new).
 
 Paths in and out are relative to the register root, with forward slashes,
-like ``Finding.file``. Git is asked with ``git -C ROOT``, so a register may be a
-folder inside a larger repository.
+like ``Finding.file``. Git runs in the register's folder (``runner``), so a
+register may be a folder inside a larger repository.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import subprocess
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
 from ap_lint.errors import GitError
 from ap_lint.findings import Finding
-from ap_lint.pack import CHECKS_DIR
+from ap_lint.git.blobs import BlobReader
+from ap_lint.git.runner import GitRunner, NotARepository
+from ap_lint.git.runner import resolve_revision as runner_resolve
 from ap_lint.load.register import SourceFile, discover, record_from_bytes
+from ap_lint.pack import CHECKS_DIR
 
 if TYPE_CHECKING:
     from ap_lint.checker import Checker, CheckOptions, CheckResult
 
-GIT_TIMEOUT_SECONDS = 60
-
-
-def _git(root: Path, *args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    try:
-        return subprocess.run(["git", "-C", str(root), *args], input=stdin, capture_output=True,
-                              timeout=GIT_TIMEOUT_SECONDS, check=False)
-    except FileNotFoundError:
-        raise GitError("git is not installed (or not on PATH), and this run needs it.") from None
-    except subprocess.TimeoutExpired:
-        raise GitError(f"git {args[0]} took longer than {GIT_TIMEOUT_SECONDS} s; try again.") from None
-
-
-def _git_ok(root: Path, *args: str) -> bytes:
-    done = _git(root, *args)
-    if done.returncode != 0:
-        detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise GitError(f"git {args[0]} failed in {root}: {detail[-1] if detail else 'no reason given'}")
-    return done.stdout
+def _runner(root: Path) -> GitRunner:
+    return GitRunner(root)
 
 
 def _names(output: bytes) -> set[str]:
@@ -55,32 +40,33 @@ def _names(output: bytes) -> set[str]:
 
 def in_repository(root: Path) -> bool:
     """Whether ``root`` is inside a git working tree."""
-    done = _git(root, "rev-parse", "--is-inside-work-tree")
+    try:
+        done = _runner(root).run("rev-parse", "--is-inside-work-tree")
+    except NotARepository:
+        return False
     return done.returncode == 0 and done.stdout.strip() == b"true"
 
 
 def require_repository(root: Path, needed_by: str) -> None:
     """Stop with a clear message (exit 2) when ``root`` is not in a git working tree."""
-    if not in_repository(root):
+    try:
+        inside = _runner(root).run("rev-parse", "--is-inside-work-tree")
+    except NotARepository as reason:
+        raise GitError(f"{needed_by} needs git, and {reason}.") from None
+    if inside.returncode != 0 or inside.stdout.strip() != b"true":
         raise GitError(f"{needed_by} needs a git repository, and {root} is not inside one. "
                        "Run it in a clone of the register, or leave the option out to check everything.")
 
 
 def head(root: Path) -> str | None:
     """The commit checked out, or None in a repository with no commits yet."""
-    done = _git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
-    return done.stdout.decode().strip() if done.returncode == 0 else None
+    done = _runner(root).run("rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+    return done.stdout.decode("ascii", "replace").strip() if done.returncode == 0 else None
 
 
 def resolve_revision(root: Path, revision: str) -> str:
     """The commit ``revision`` names; a clear error when git does not know it."""
-    if revision.startswith("-"):
-        raise GitError(f"'{revision}' is not a revision: name a branch, tag or commit.")
-    done = _git(root, "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}")
-    if done.returncode != 0:
-        raise GitError(f"git does not know the revision '{revision}'. Fetch it first (in GitHub Actions: "
-                       "actions/checkout with fetch-depth: 0), or name another branch, tag or commit.")
-    return done.stdout.decode().strip()
+    return runner_resolve(_runner(root), revision)
 
 
 def merge_base(root: Path, revision: str) -> str:
@@ -89,13 +75,14 @@ def merge_base(root: Path, revision: str) -> str:
     current = head(root)
     if current is None:
         return commit
-    done = _git(root, "merge-base", commit, current)
-    return done.stdout.decode().strip() if done.returncode == 0 and done.stdout.strip() else commit
+    done = _runner(root).run("merge-base", commit, current)
+    found = done.stdout.decode("ascii", "replace").strip()
+    return found if done.returncode == 0 and found else commit
 
 
 def untracked_files(root: Path) -> set[str]:
     """Files under ``root`` that git does not track and does not ignore."""
-    return _names(_git_ok(root, "ls-files", "--others", "--exclude-standard", "-z"))
+    return _names(_runner(root).output("ls-files", "--others", "--exclude-standard", "-z"))
 
 
 def changed_files(root: Path, since: str) -> set[str]:
@@ -106,45 +93,31 @@ def changed_files(root: Path, since: str) -> set[str]:
     """
     require_repository(root, "Comparing with a revision")
     commit = resolve_revision(root, since)
-    # --relative with -C ROOT: only paths under ROOT, named relative to it
-    diff = _git_ok(root, "diff", "--name-only", "--no-renames", "--relative", "-z", commit, "--")
+    # --relative: only paths under ROOT, named relative to it
+    diff = _runner(root).output("diff", "--name-only", "--no-renames", "--relative", "-z", commit, "--")
     return _names(diff) | untracked_files(root)
 
 
 def staged_files(root: Path) -> set[str]:
     """Files under ``root`` whose staged content differs from HEAD (all staged files before the first commit)."""
     require_repository(root, "--staged")
-    return _names(_git_ok(root, "diff", "--cached", "--name-only", "--no-renames", "--relative", "-z", "--"))
+    return _names(_runner(root).output("diff", "--cached", "--name-only", "--no-renames", "--relative", "-z", "--"))
 
 
 def read_at(root: Path, commit: str | None, paths: Iterable[str]) -> dict[str, bytes | None]:
     """The content of each path at ``commit``: None where it did not exist (or ``commit`` is None)."""
     wanted = sorted(set(paths))
     contents: dict[str, bytes | None] = dict.fromkeys(wanted)
-    asked = [p for p in wanted if "\n" not in p]
-    if commit is None or not asked:
+    if commit is None or not wanted:
         return contents
-    prefix = _git_ok(root, "rev-parse", "--show-prefix").decode("utf-8", "surrogateescape").strip()
-    request = "".join(f"{commit}:{prefix}{p}\n" for p in asked).encode("utf-8", "surrogateescape")
-    done = _git(root, "cat-file", "--batch", stdin=request)
-    if done.returncode != 0:
-        raise GitError(f"git cat-file failed in {root}: {done.stderr.decode('utf-8', 'replace').strip()}")
-    output, at = done.stdout, 0
-    for path in asked:
-        end = output.index(b"\n", at)
-        header = output[at:end]
-        at = end + 1
-        if header.endswith((b" missing", b" ambiguous")):
-            continue
-        _, kind, size = header.split()
-        if kind == b"blob":
-            contents[path] = output[at:at + int(size)]
-        at += int(size) + 1
-    return contents
+    runner = _runner(root)
+    prefix = runner.output("rev-parse", "--show-prefix").decode("utf-8", "surrogateescape").strip()
+    found = BlobReader(runner).read(f"{commit}:{prefix}{path}" for path in wanted)
+    return {path: found.get(f"{commit}:{prefix}{path}") for path in wanted}
 
 
 @dataclass(frozen=True)
-class Change:
+class Scope:
     """The files a scoped check reports on, and the commit their previous version is read from.
 
     ``base`` is None when there is no previous version to read: outside git
@@ -159,7 +132,7 @@ class Change:
 
 
 def change_for(root: Path, *, since: str | None = None, staged: bool = False,
-               files: Iterable[str] = ()) -> Change | None:
+               files: Iterable[str] = ()) -> Scope | None:
     """The change a check is scoped to, from its options; None to report on the whole register.
 
     ``since``: the files changed since the branch left that revision (a pull
@@ -170,17 +143,18 @@ def change_for(root: Path, *, since: str | None = None, staged: bool = False,
     if since is not None:
         require_repository(root, "--since")
         base = merge_base(root, since)
-        return Change(frozenset(changed_files(root, base)), base, True, f"has changed since {since}")
+        return Scope(frozenset(changed_files(root, base)), base, True, f"has changed since {since}")
     if not staged and not named:
         return None
     if staged:
         named |= staged_files(root)
     if not in_repository(root):
-        return Change(named, None, False, "was named")
-    return Change(named, head(root), True, "is staged" if staged else "was named")
+        return Scope(named, None, False, "was named")
+    return Scope(named, head(root), True, "is staged" if staged else "was named")
 
 
-def _changes_pack(checker: Checker, root: Path, files: frozenset[str]) -> bool:
+def changes_pack(checker: Checker, root: Path, files: frozenset[str]) -> bool:
+    """Whether ``files`` (relative to ``root``) include the policy pack's own files (rules, schemas, policy)."""
     if checker.pack.root.resolve() != root.resolve():
         return False
     pack_files = set(checker.pack.files)
@@ -188,23 +162,14 @@ def _changes_pack(checker: Checker, root: Path, files: frozenset[str]) -> bool:
     return any(f in pack_files or f.startswith(checks) for f in files)
 
 
-def _kind_of(checker: Checker, path: str) -> str | None:
-    for kind in checker.pack.kinds.values():
-        pattern = PurePosixPath(kind.files)
-        candidate = PurePosixPath(path)
-        if not kind.from_pack and len(candidate.parts) == len(pattern.parts) and candidate.match(kind.files):
-            return kind.name
-    return None
-
-
-def _before(checker: Checker, options: CheckOptions, result: CheckResult, change: Change) -> CheckResult:
+def _before(checker: Checker, options: CheckOptions, result: CheckResult, change: Scope) -> CheckResult:
     """The check as it comes out with the changed files at their previous version."""
     _, problems = discover(options.root, checker.pack)
     old = read_at(options.root, change.base, change.files)
     records = [r for r in result.records if r.file not in change.files]
     kinds = {r.file: r.kind for r in result.records}
     for path in sorted(change.files):
-        kind = kinds.get(path) or _kind_of(checker, path)
+        kind = kinds.get(path) or checker.pack.kind_of(path)
         raw = old[path]
         if kind is None or raw is None:
             continue  # not a record, or new since the base
@@ -232,7 +197,7 @@ def _identity(finding: Finding) -> tuple[object, ...]:
 
 
 def scope_to_change(checker: Checker, options: CheckOptions, result: CheckResult,
-                    change: Change) -> tuple[CheckResult, int]:
+                    change: Scope) -> tuple[CheckResult, int]:
     """Keep the findings that concern ``change``; return the scoped result and how many were left out.
 
     Kept: every finding on a changed file, and every finding elsewhere that is
@@ -240,7 +205,7 @@ def scope_to_change(checker: Checker, options: CheckOptions, result: CheckResult
     findings only on the changed files). A change to the policy pack itself
     (rules, schemas, policy) keeps everything.
     """
-    if _changes_pack(checker, options.root, change.files):
+    if changes_pack(checker, options.root, change.files):
         note = "The change touches the policy pack, so every finding in the register is shown."
         return dataclasses.replace(result, notes=[*result.notes, note]), 0
     earlier: set[tuple[object, ...]] | None = None
