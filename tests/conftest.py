@@ -53,18 +53,20 @@ def cli_environment(**extra: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def run_cli() -> RunCli:
+def run_cli(tmp_path_factory: pytest.TempPathFactory) -> RunCli:
     """Run ``ap-lint ARGS...`` in a subprocess (``python -m ap_lint``) and return the completed process.
 
     Keyword arguments: ``cwd`` (default: the repository root) and ``env`` (extra
-    variables; pass ``NO_COLOR=""`` to clear it).
+    variables; pass ``NO_COLOR=""`` to clear it). Each run keeps its cache in a new temporary
+    folder (AP_LINT_CACHE_DIR), never in the register it checks, unless ``env`` names one.
     """
 
     def run(*args: str | Path, cwd: Path | None = None,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        extra = {"AP_LINT_CACHE_DIR": str(tmp_path_factory.mktemp("cache")), **(env or {})}
         return subprocess.run(
             [sys.executable, "-m", "ap_lint", *(str(a) for a in args)],
-            cwd=cwd or REPO_ROOT, env=cli_environment(**(env or {})),
+            cwd=cwd or REPO_ROOT, env=cli_environment(**extra),
             capture_output=True, text=True, timeout=60, check=False,
         )
 

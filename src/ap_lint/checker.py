@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from ap_lint.cache import CheckCache, cache_problem, finding_to_json
+from ap_lint.context import RunContext
 from ap_lint.evaluate.engine import EvaluationContext, Evaluator, scan_filters, scans_may_match
 from ap_lint.findings import Finding
 from ap_lint.git.history import check_history
@@ -41,6 +42,8 @@ class CheckOptions:
     #: judge the history of these files only (a scoped check reports history findings on its own files only)
     history_paths: frozenset[str] | None = None
     newer: frozenset[str] = frozenset()  # files added by the change checked, or not yet committed
+    #: fewer records of a kind than this are evaluated without forking workers
+    min_parallel_items: int = MIN_PARALLEL_ITEMS
 
 
 @dataclass
@@ -97,12 +100,19 @@ class Checker:
         compiler = RuleCompiler(pack)
         return cls(pack, compiler.compile_all(), compiler, SchemaValidator(pack.schemas))
 
-    def load(self, sources: Sequence[SourceFile], max_bytes: int = MAX_FILE_BYTES, jobs: int = 1,
-             cache: CheckCache | None = None) -> list[Record]:
-        """Read, load and validate the structure of every source file (in ``jobs`` processes).
+    def run_context(self, today: str, jobs: int = 1, cache: CheckCache | None = None,
+                    max_file_bytes: int = MAX_FILE_BYTES, min_parallel_items: int = MIN_PARALLEL_ITEMS) -> RunContext:
+        """The context of one run of this pack (its settings) on ``today``."""
+        return RunContext(today=today, settings=self.pack.settings, jobs=jobs, cache=cache,
+                          max_file_bytes=max_file_bytes, min_parallel_items=min_parallel_items)
 
-        Files whose content the cache has seen are taken from it; only the others are parsed.
+    def load(self, sources: Sequence[SourceFile], run: RunContext | None = None) -> list[Record]:
+        """Read, load and validate the structure of every source file (in ``run.jobs`` processes).
+
+        Files whose content the run's cache has seen are taken from it; only the others are parsed.
         """
+        run = run if run is not None else self.run_context("")
+        max_bytes, jobs, cache = run.max_file_bytes, run.jobs, run.cache
         filters = scan_filters(self.rules)
 
         def load_chunk(chunk: Sequence[SourceFile]) -> list[Record]:
@@ -119,13 +129,14 @@ class Checker:
             return records
 
         if cache is None:
-            return map_chunks(load_chunk, sources, jobs)
+            return map_chunks(load_chunk, sources, jobs, run.min_parallel_items)
         cached = [cache.lookup(source, max_bytes) for source in sources]
         for source, record in zip(sources, cached):
             if record is not None and not record.comments:
                 # the cache keeps no comments: read them again, so that a record evaluated afresh is scanned whole
                 record.comments = comments_of(source)
-        fresh = iter(map_chunks(load_chunk, [s for s, r in zip(sources, cached) if r is None], jobs))
+        fresh = iter(map_chunks(load_chunk, [s for s, r in zip(sources, cached) if r is None], jobs,
+                                run.min_parallel_items))
         return [record if record is not None else next(fresh) for record in cached]
 
     def validate(self, record: Record) -> None:
@@ -150,24 +161,24 @@ class Checker:
                 cache = CheckCache.open(options.cache_dir, self.pack.digest, options.max_file_bytes)
             else:
                 cache_note = f"The cache folder {options.cache_dir} was not used: {refused}."
-        records = self.load(sources, options.max_file_bytes, options.jobs, cache)
+        run = self.run_context(options.today, options.jobs, cache, options.max_file_bytes, options.min_parallel_items)
+        records = self.load(sources, run)
         for record in records:
             record.newer = record.file in options.newer
         # Only files with findings are read again (to locate them): keep their paths as text, not Path objects.
         paths = {s.display: str(s.path) for s in sources}
         del sources
-        history = check_history(options.root, self.compiler, self.rules, records, options.today, options.since,
+        history = check_history(options.root, self.compiler, self.rules, records, run.today, options.since,
                                 paths=options.history_paths, cache_dir=options.cache_dir if cache is not None else None,
                                 max_bytes=options.max_file_bytes)
         extra = problems + history.findings
         if cache is not None:
-            key = cache.result_key_for(records, json.dumps([options.today, [finding_to_json(f) for f in extra]]))
+            key = cache.result_key_for(records, json.dumps([run.today, [finding_to_json(f) for f in extra]]))
             if cache.findings is not None and cache.result_key == key:
-                result = CheckResult(options.root, options.today, cache.findings, self.rules, self.pack, records)
+                result = CheckResult(options.root, run.today, cache.findings, self.rules, self.pack, records)
                 result.notes.extend(history.notes)
                 return result
-        result = self.evaluate(options.root, options.today, records, extra,
-                               lambda file: read_text(paths.get(file)), options.jobs, cache)
+        result = self.evaluate(options.root, records, extra, lambda file: read_text(paths.get(file)), run)
         result.notes.extend(history.notes)
         if cache_note is not None:
             result.notes.append(cache_note)
@@ -175,15 +186,16 @@ class Checker:
             cache.save(records, key, result.findings)
         return result
 
-    def evaluate(self, root: Path, today: str, records: list[Record], problems: list[Finding],
-                 text_of: Callable[[str], str | None], jobs: int = 1, cache: CheckCache | None = None,
+    def evaluate(self, root: Path, records: list[Record], problems: list[Finding],
+                 text_of: Callable[[str], str | None], run: RunContext,
                  evaluator: Evaluator | None = None) -> CheckResult:
         """Index the loaded records, evaluate every rule, apply waivers and locate the findings.
 
-        With a cache, a record whose context (its content and its related records') is unchanged
+        With the run's cache, a record whose context (its content and its related records') is unchanged
         keeps its findings from the last run; only the others are evaluated. ``evaluator`` reuses one
-        made for ``today`` by a caller that evaluates again and again (an editor's server).
+        made for ``run.today`` by a caller that evaluates again and again (an editor's server).
         """
+        today, cache = run.today, run.cache
         register = Register(self.pack, records)
         findings = list(problems)
         findings.extend(self.missing_kinds(register))
@@ -210,11 +222,11 @@ class Checker:
         sizes: dict[str, int] = {}
         for record in todo:
             sizes[record.kind] = sizes.get(record.kind, 0) + 1
-        few = [r for r in todo if sizes[r.kind] < MIN_PARALLEL_ITEMS]
-        many = [r for r in todo if sizes[r.kind] >= MIN_PARALLEL_ITEMS]
+        few = [r for r in todo if sizes[r.kind] < run.min_parallel_items]
+        many = [r for r in todo if sizes[r.kind] >= run.min_parallel_items]
         register.build_indexes()
         found = evaluator.evaluate(register, few)
-        found += map_chunks(lambda chunk: evaluator.evaluate(register, chunk), many, jobs)
+        found += map_chunks(lambda chunk: evaluator.evaluate(register, chunk), many, run.jobs, run.min_parallel_items)
         fresh = locate_findings(found, text_of, offsets)
         if cache is not None:
             by_file: dict[str, list[Finding]] = {record.file: [] for record in todo}

@@ -80,7 +80,7 @@ class LiveRegister:
         sources, problems = discover(self.root, self.checker.pack)
         cache = (CheckCache.open(self.cache_dir, self.checker.pack.digest, MAX_FILE_BYTES)
                  if self.cache_dir is not None else None)
-        records = self.checker.load(sources, MAX_FILE_BYTES, self.jobs, cache)
+        records = self.checker.load(sources, self.checker.run_context(self.today, self.jobs, cache))
         self.sources = {s.display: s for s in sources}
         self.disk = {r.file: r for r in records}
         self.problems = problems
@@ -126,8 +126,8 @@ class LiveRegister:
         evaluator = self._evaluator[1]
         evaluator.stale = self._stale(records)
         self._last = records
-        return self.checker.evaluate(self.root, today, list(records.values()), self.problems + self.history,
-                                     text_of, jobs=1, cache=self._memo, evaluator=evaluator)
+        return self.checker.evaluate(self.root, list(records.values()), self.problems + self.history, text_of,
+                                     self.checker.run_context(today, 1, self._memo), evaluator=evaluator)
 
     def _stale(self, records: dict[str, Record]) -> set[str]:
         """The files whose context may differ from the last check: the changed ones, and those whose

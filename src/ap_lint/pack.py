@@ -104,6 +104,8 @@ class Pack:
     #: named word lists for text scans (scan.words), read from installed packages' data
     word_lists: dict[str, frozenset[str]] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
+    #: per kind, named CEL values every rule of that kind may use (``variables:`` in rules/pack.yaml), in order
+    variables: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def kind_of(self, path: str) -> str | None:
         """The kind of record a register file holds, from its path relative to the register root.
@@ -346,6 +348,7 @@ def load_pack(root: Path) -> Pack:
         policy_document=policy_document, waivers=WaiverSpec(**waiver_spec) if waiver_spec else None,
         examples_register=examples.get("register"), examples_today=examples.get("today"),
         digest=digest.hexdigest(), files=files, word_lists=word_lists,
+        variables=dict(config.get("variables") or {}),
     )
 
 

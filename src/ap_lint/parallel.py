@@ -45,10 +45,14 @@ def _run_task(bounds: tuple[int, int]) -> list[Any]:
     return _TASK(_ITEMS[bounds[0]:bounds[1]])
 
 
-def map_chunks(task: Callable[[Sequence[Item]], list[Result]], items: Sequence[Item], jobs: int) -> list[Result]:
-    """``task`` over ``items`` in order, split into chunks across ``jobs`` forked processes."""
+def map_chunks(task: Callable[[Sequence[Item]], list[Result]], items: Sequence[Item], jobs: int,
+               min_items: int = MIN_PARALLEL_ITEMS) -> list[Result]:
+    """``task`` over ``items`` in order, split into chunks across ``jobs`` forked processes.
+
+    Fewer than ``min_items`` items are not worth a fork: they run here.
+    """
     global _TASK, _ITEMS
-    if jobs <= 1 or len(items) < MIN_PARALLEL_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
+    if jobs <= 1 or len(items) < min_items or "fork" not in multiprocessing.get_all_start_methods():
         return task(items)
     jobs = min(jobs, MAX_JOBS, JOBS_PER_CORE * default_jobs())
     chunk_count = jobs * 4

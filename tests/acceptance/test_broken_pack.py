@@ -70,8 +70,8 @@ CASES: dict[str, tuple[Callable[[Path], None], str]] = {
     "unknown field in a rule": (
         rule_edit("severity: error\n", "severity: error\ncolour: red\n"),
         "rules/checks/x.yaml:6:1: 'colour' is not a field here; the fields are: applies_to, assert, at, "
-        "category, clause, effective, examples, for_each, history, id, message, scan, severity, title, waivable, "
-        "warning_when, when, why. "
+        "category, clause, effective, examples, for_each, history, id, message, scan, severity, title, variables, "
+        "waivable, warning_when, when, why. "
         "Check its spelling, or remove it"),
     "CEL syntax error": (
         rule_edit("assert: record.id == file.stem", "assert: record.id == (file.stem"),

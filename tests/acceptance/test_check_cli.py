@@ -207,3 +207,11 @@ def test_the_domain_register_uses_every_field_domain_md_lists(pattern: str) -> N
         assert loaded.problems == [] and isinstance(loaded.data, dict)
         used |= field_paths(loaded.data)
     assert sorted(set(DOMAIN_FIELDS[pattern]) - used) == []
+
+
+def test_the_cli_tests_leave_no_cache_in_the_registers_they_check(run_cli: Run, register_copy: Path) -> None:
+    """Tests write only to temporary folders: a checked register (even one under tests/data) gains no cache."""
+    run_cli("check", register_copy, "--today", "2026-11-28")
+    run_cli("check", DOMAIN_REGISTER, "--today", "2026-11-28")
+    assert not (register_copy / ".ap-lint-cache").exists()
+    assert not (DOMAIN_REGISTER / ".ap-lint-cache").exists()

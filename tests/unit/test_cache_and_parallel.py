@@ -14,10 +14,11 @@ import pytest
 
 from ap_lint.checker import Checker, CheckOptions, CheckResult
 from ap_lint.git.runner import commit_snapshot
-from ap_lint.parallel import MIN_PARALLEL_ITEMS, WorkerDied, map_chunks
+from ap_lint.parallel import WorkerDied, map_chunks
 
 TODAY = "2026-11-28"
-COPIES = MIN_PARALLEL_ITEMS + 50  # enough records for the forked workers to be used
+COPIES = 40  # a tiny register: the fork threshold is lowered for these tests
+MIN_PARALLEL_ITEMS = 8  # so that 40 copies are evaluated (and loaded) by the forked workers
 
 
 def _grow(root: Path) -> None:
@@ -27,11 +28,11 @@ def _grow(root: Path) -> None:
     for number in range(2, COPIES + 2):
         placement_id = f"oakfield-2026-{number + 100:03d}"
         text = model.replace("oakfield-2026-001", placement_id).replace("CRST-P-10482", f"CRST-P-{50000 + number}")
-        if number % 97 == 0:
+        if number % 17 == 0:
             text = text.replace('end: "15:00"', "end: 15:00", 1)  # a YAML trap: strict loader
-        if number % 89 == 0:
+        if number % 13 == 0:
             text = text.replace("attendance_code: D", "attendance_code: Z")  # a schema error
-        if number % 83 == 0:
+        if number % 11 == 0:
             text = text.replace("name: Ms Robin Testwood", "name: Someone Else")  # a rule error
         (folder / f"{placement_id}.yaml").write_text(text, "utf-8")
 
@@ -43,7 +44,8 @@ def big_register(register_copy: Path) -> Path:
 
 
 def _check(root: Path, **options: object) -> CheckResult:
-    return Checker.for_root(root).check(CheckOptions(root=root, today=TODAY, **options))  # type: ignore[arg-type]
+    return Checker.for_root(root).check(CheckOptions(root=root, today=TODAY, min_parallel_items=MIN_PARALLEL_ITEMS,
+                                                     **options))  # type: ignore[arg-type]
 
 
 def _shape(result: CheckResult) -> list[tuple[object, ...]]:
@@ -107,7 +109,16 @@ def test_the_cache_is_not_written_into_records(register_copy: Path, tmp_path: Pa
 
 def test_map_chunks_keeps_order_across_workers() -> None:
     items = list(range(MIN_PARALLEL_ITEMS * 3))
-    assert map_chunks(lambda chunk: [i * 2 for i in chunk], items, jobs=2) == [i * 2 for i in items]
+    assert map_chunks(lambda chunk: [i * 2 for i in chunk], items, jobs=2, min_items=MIN_PARALLEL_ITEMS) == [
+        i * 2 for i in items]
+
+
+def test_map_chunks_forks_at_the_threshold_it_is_given() -> None:
+    seen: list[int] = []
+    items = list(range(MIN_PARALLEL_ITEMS))
+    assert map_chunks(lambda chunk: seen.extend(chunk) or list(chunk), items, jobs=2, min_items=MIN_PARALLEL_ITEMS) \
+        == items
+    assert seen == []  # the work was done by forked workers, whose side effects are not seen here
 
 
 def test_map_chunks_runs_small_inputs_in_process() -> None:
@@ -155,7 +166,7 @@ def test_a_worker_that_dies_ends_the_run_with_a_message() -> None:
         return list(chunk)
 
     with pytest.raises(WorkerDied, match="a worker process stopped before it finished") as raised:
-        map_chunks(die_in_one_worker, list(range(MIN_PARALLEL_ITEMS * 2)), jobs=2)
+        map_chunks(die_in_one_worker, list(range(MIN_PARALLEL_ITEMS * 2)), jobs=2, min_items=MIN_PARALLEL_ITEMS)
     assert raised.value.exit_code == 2
 
 
@@ -170,6 +181,12 @@ def test_a_dead_worker_is_exit_2_from_the_command_line(big_register: Path) -> No
               "        os.kill(os.getpid(), signal.SIGKILL)\n"
               "    return real(self, register, records)\n"
               "engine.Evaluator.evaluate = evaluate\n"
+              "import dataclasses\n"
+              "from ap_lint.checker import Checker\n"
+              "real_run = Checker.run_context\n"
+              "def run_context(self, *args, **kwargs):\n"  # the tiny register forks, as the tests' checks do
+              f"    return dataclasses.replace(real_run(self, *args, **kwargs), min_parallel_items={MIN_PARALLEL_ITEMS})\n"
+              "Checker.run_context = run_context\n"
               "sys.argv = ['ap-lint', 'check', '--no-cache', '--jobs', '2', '--today', '2026-11-28', sys.argv[1]]\n"
               "main()\n")
     done = subprocess.run([sys.executable, "-c", script, str(big_register)], capture_output=True, text=True,

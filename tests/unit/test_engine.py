@@ -210,3 +210,59 @@ def test_a_list_of_kinds_naming_an_unknown_kind_is_a_broken_pack_at_that_item(ti
         Checker.from_pack(load_pack(tiny_register))
     assert str(caught.value) == ("rules/checks/order-small.yaml:5:21: applies_to names 'orders', which is not a "
                                  "kind in rules/pack.yaml (exemption, order, shop)")
+
+
+RULE_WITH_VARIABLES = """\
+id: order-small
+title: An order holds at most the allowed number of items
+clause: orders.small
+severity: error
+applies_to: order
+variables:
+  count: size(record.items)
+  over: count - settings.max_items
+when: shop != null
+assert: over <= 0
+at: items
+message: "Order {record.id} has {plural(count, 'item')}, {plural(over, 'item')} too many: remove {over == 1 ? 'one' : 'some'}."
+why: Small orders are the policy.
+examples:
+  - {name: passes, expect: pass}
+  - {name: fails, expect: fail}
+"""
+
+
+def test_variables_are_said_once_and_seen_by_when_assert_and_message(tiny_register: Path) -> None:
+    add(tiny_register, "rules/checks/order-small.yaml", RULE_WITH_VARIABLES)
+    add(tiny_register, "records/orders/o-2.yaml", "id: o-2\nshop: corner\ncustomer: c-2\nitems: [a, b, c, d]\n")
+    add(tiny_register, "records/orders/o-3.yaml", "id: o-3\nshop: corner\ncustomer: c-3\nitems: [a, b, c, d, e]\n")
+    assert evaluate(tiny_register) == [
+        ("order-small", "error", "orders.small", "records/orders/o-2.yaml", "items",
+         "Order o-2 has 4 items, 1 item too many: remove one."),
+        ("order-small", "error", "orders.small", "records/orders/o-3.yaml", "items",
+         "Order o-3 has 5 items, 2 items too many: remove some."),
+    ]
+
+
+def test_pack_variables_are_seen_by_every_rule_of_their_kind(tiny_register: Path) -> None:
+    pack = (tiny_register / "rules/pack.yaml").read_text("utf-8")
+    add(tiny_register, "rules/pack.yaml", pack + "variables:\n  order:\n    count: size(record.items)\n")
+    add(tiny_register, "rules/checks/order-small.yaml",
+        RULE_WITH_VARIABLES.replace("  count: size(record.items)\n", ""))
+    add(tiny_register, "records/orders/o-2.yaml", "id: o-2\nshop: corner\ncustomer: c-2\nitems: [a, b, c, d]\n")
+    assert [row[5] for row in evaluate(tiny_register)] == ["Order o-2 has 4 items, 1 item too many: remove one."]
+
+
+def test_a_variable_that_does_not_compile_is_a_broken_rule_at_its_line(tiny_register: Path) -> None:
+    add(tiny_register, "rules/checks/order-small.yaml", RULE_WITH_VARIABLES.replace("count - settings", "count - nope"))
+    with pytest.raises(PolicyPackError) as raised:
+        Checker.from_pack(load_pack(tiny_register))
+    assert raised.value.file == "rules/checks/order-small.yaml"
+    assert raised.value.line == 8
+    assert "variables.over" in str(raised.value) and "nope" in str(raised.value)
+
+
+def test_a_variable_may_not_hide_a_name_every_rule_sees(tiny_register: Path) -> None:
+    add(tiny_register, "rules/checks/order-small.yaml", RULE_WITH_VARIABLES.replace("  over:", "  record:"))
+    with pytest.raises(PolicyPackError, match="'record' is already a name"):
+        Checker.from_pack(load_pack(tiny_register))

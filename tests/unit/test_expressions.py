@@ -150,3 +150,11 @@ def test_word_count_counts_words_between_any_white_space(env: Environment) -> No
     assert env.compile("word_count(record.text)").evaluate(values) == 4
     assert env.compile("word_count('')").evaluate(values) == 0
     assert env.compile("word_count(record.long)").evaluate(values) == 100_000
+
+
+@pytest.mark.parametrize(("source", "text"), [
+    ("plural(1, 'day')", "1 day"), ("plural(0, 'day')", "0 days"), ("plural(3, 'day')", "3 days"),
+    ("plural(1, 'child', 'children')", "1 child"), ("plural(2, 'child', 'children')", "2 children"),
+])
+def test_plural_says_a_count_with_its_word(env: Environment, source: str, text: str) -> None:
+    assert env.compile(source).evaluate(env.activation({})) == text

@@ -159,7 +159,7 @@ def test_mutated_records_never_crash_the_checker(checker: Checker, base: tuple[l
         path = REPO_ROOT / file
         return path.read_text("utf-8") if path.is_file() else None
 
-    result = checker.evaluate(REPO_ROOT, TODAY, fresh, [], text_of)
+    result = checker.evaluate(REPO_ROOT, fresh, [], text_of, checker.run_context(TODAY))
     for finding in result.findings:
         assert finding.line >= 1 and finding.column >= 1, finding
         assert finding.message
@@ -170,5 +170,6 @@ def test_the_unmutated_register_has_no_error(checker: Checker, base: tuple[list[
     sources, records = base
     for record in records:
         checker.validate(record)
-    result = checker.evaluate(REPO_ROOT, TODAY, list(records), [], lambda file: (REPO_ROOT / file).read_text("utf-8"))
+    result = checker.evaluate(REPO_ROOT, list(records), [], lambda file: (REPO_ROOT / file).read_text("utf-8"),
+                              checker.run_context(TODAY))
     assert result.errors == []

@@ -98,6 +98,8 @@ class ExampleRunner:
                                   file=pack.examples_register)
         self.sources = {self._key(s.display): s for s in sources}
         self.base: dict[str, Any] = {}
+        #: the dumped text and loaded record of each examples-register record, as no example edits it
+        self._unchanged: dict[str, tuple[str, Record]] = {}
         # Documents with front matter (the policy) are never edited by examples: load them once.
         self.documents = self.checker.load([s for s in self.sources.values() if s.front_matter])
         self.document_files = {document.file for document in self.documents}
@@ -142,8 +144,14 @@ class ExampleRunner:
                                                        **(example.get("create") or {})}), None)
         texts: dict[str, str] = {}
         records: list[Record] = [self._edited_document(document, example, texts) for document in self.documents]
+        changed = {*(example.get("edit") or {}), *(example.get("create") or {})}
         for key, record_data in data.items():
             display = f"{RECORDS_DIR}/{key}.yaml"
+            if key not in changed and key in self._unchanged:
+                # A record no example edits is dumped, loaded and validated once for all examples.
+                texts[display], record = self._unchanged[key]
+                records.append(record)
+                continue
             kind = self.sources[key].kind if key in self.sources else self._kind_of(display)
             source = SourceFile(kind, Path(display), display)
             text = yaml.safe_dump(record_data, sort_keys=False, allow_unicode=True)
@@ -152,6 +160,8 @@ class ExampleRunner:
             record.newer = key in (example.get("create") or {})  # a record an example adds is the newest
             self.checker.validate(record)
             records.append(record)
+            if key not in changed:
+                self._unchanged[key] = (text, record)
         findings = self._check(records, self._today(example), texts)
         subject_file = f"{RECORDS_DIR}/{subject}.yaml" if subject else None
         if subject and subject.endswith(".md"):
@@ -270,4 +280,4 @@ class ExampleRunner:
             path = pack_root / file
             return path.read_text("utf-8") if path.is_file() else None
 
-        return self.checker.evaluate(self.root, today, records, [], text_of).findings
+        return self.checker.evaluate(self.root, records, [], text_of, self.checker.run_context(today)).findings

@@ -7,6 +7,7 @@ a typo in a variable name is a broken rule file (exit 2), not a silent pass.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
@@ -16,7 +17,7 @@ from cel_expr_python.ext.ext_math import ExtMath
 from cel_expr_python.ext.ext_optional import ExtOptional
 from cel_expr_python.ext.ext_strings import ExtStrings
 
-from ap_lint.evaluate.functions import FUNCTIONS
+from ap_lint.evaluate.functions import FUNCTIONS, OVERLOADS
 
 _TYPES = {
     "int": cel.Type.INT, "string": cel.Type.STRING, "double": cel.Type.DOUBLE, "bool": cel.Type.BOOL,
@@ -44,12 +45,38 @@ def _signatures(params: list[str]) -> list[list[str]]:
 
 def _function_declarations() -> list[Any]:
     declarations = []
-    for name, (impl, returns, params) in FUNCTIONS.items():
+    for name, first in FUNCTIONS.items():
         overloads = [cel.Overload(f"{name}_" + "_".join(signature), _TYPES[returns],
                                   [_TYPES[p] for p in signature], impl=_safe(impl))
+                     for impl, returns, params in [first, *OVERLOADS.get(name, [])]
                      for signature in _signatures(params)]
         declarations.append(cel.FunctionDecl(name, overloads))
     return declarations
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def used_variables(variables: Sequence[tuple[str, str]], source: str) -> list[tuple[str, str]]:
+    """The ``variables`` that ``source`` uses, directly or through another variable, in their order."""
+    needed = set(_NAME.findall(source))
+    chosen: list[tuple[str, str]] = []
+    for name, expression in reversed(variables):
+        if name in needed:
+            chosen.append((name, expression))
+            needed |= set(_NAME.findall(expression))
+    return chosen[::-1]
+
+
+def bind_variables(variables: Sequence[tuple[str, str]], source: str) -> str:
+    """``source`` with the named ``variables`` (in order; each may use those before it) bound around it.
+
+    Only the variables the expression needs (directly or through another variable) are bound, with
+    ``cel.bind``, so a variable that cannot be read on some record troubles only the expressions using it.
+    """
+    for name, expression in reversed(used_variables(variables, source)):  # innermost first: the last-declared variable is bound closest to source
+        source = f"cel.bind({name}, ({expression}), {source})"
+    return source
 
 
 def _safe(impl: Any) -> Any:
@@ -175,10 +202,11 @@ class Template:
     parts: Sequence[str | Program]
 
     @classmethod
-    def compile(cls, text: str, environment: Environment) -> "Template":
+    def compile(cls, text: str, environment: Environment,
+                wrap: Callable[[str], str] = lambda source: source) -> "Template":
         parts: list[str | Program] = []
         for part, is_placeholder in _placeholders(text):
-            parts.append(environment.compile(part.strip()) if is_placeholder else part)
+            parts.append(environment.compile(wrap(part.strip())) if is_placeholder else part)
         return cls(tuple(p for p in parts if p != ""))
 
     def render(self, activation: Any, mask: Callable[[str], str] | None = None) -> str:

@@ -184,6 +184,18 @@ def max_groups_above(intervals: list[Any], threshold: float) -> int:
     return best
 
 
+def plural(count: int, word: str) -> str:
+    """``count`` and ``word``, made plural by adding "s" unless the count is one: ``plural(3, "day")`` is
+    ``3 days``, ``plural(1, "day")`` is ``1 day``. ``plural(count, one, many)`` names both forms:
+    ``plural(2, "child", "children")`` is ``2 children``."""
+    return plural_of(count, word, word + "s")
+
+
+def plural_of(count: int, one: str, many: str) -> str:
+    """``count`` and ``one`` or ``many``, as ``count`` is one or not (``plural`` with three arguments)."""
+    return f"{count} {one if count == 1 else many}"
+
+
 FUNCTIONS: dict[str, tuple[Callable[..., Any], str, list[str]]] = {
     # name: (implementation, return type, parameter types)
     "days_between": (days_between, "int", ["string", "string"]),
@@ -198,4 +210,10 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], str, list[str]]] = {
     "period_overlaps": (period_overlaps, "list", ["map?", "list"]),
     "covered_until": (covered_until, "string", ["list", "string", "string", "string"]),
     "max_groups_above": (max_groups_above, "int", ["list", "double"]),
+    "plural": (plural, "string", ["int", "string"]),
+}
+
+#: further signatures of a function in FUNCTIONS: name -> [(implementation, return type, parameter types)]
+OVERLOADS: dict[str, list[tuple[Callable[..., Any], str, list[str]]]] = {
+    "plural": [(plural_of, "string", ["int", "string", "string"])],
 }

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from ap_lint.errors import PolicyPackError
-from ap_lint.evaluate.expressions import Environment, EvaluationError, ExpressionError, Program, Template
+from ap_lint.evaluate.expressions import (Environment, EvaluationError, ExpressionError, Program, Template,
+                                         bind_variables, used_variables)
 from ap_lint.findings import JsonPath, Severity
 from ap_lint.load.loader import compose_positions, locate
 from ap_lint.pack import Pack
@@ -119,6 +120,19 @@ class Rule:
     when_source: str | None = None
 
     kinds: tuple[str, ...] = ()
+    #: named CEL values its expressions may use: the pack's for its kind, then its own (in order)
+    variables: tuple[tuple[str, str], ...] = ()
+
+    def bind(self, source: str) -> str:
+        """``source`` with the variables it uses bound around it (see ``bind_variables``)."""
+        return bind_variables(self.variables, source) if self.variables else source
+
+    @property
+    def used_variables(self) -> list[tuple[str, str]]:
+        """The variables (the pack's and its own) that this rule's expressions use, in order."""
+        keys = ("when", "for_each", "assert", "warning_when", "at", "message")
+        text = " ".join(str(self.document[k]) for k in keys if k in self.document)
+        return used_variables(self.variables, text + " " + str((self.document.get("effective") or {}).get("date", "")))
 
     @property
     def effective_text(self) -> str | None:
@@ -231,6 +245,7 @@ class RuleCompiler:
         self._environments: dict[tuple[str, str], Environment] = {}
         #: a rule compiled for each further kind it applies to, by (rule id, kind)
         self._variants: dict[tuple[str, str], Rule] = {}
+        self._screens: dict[tuple[str, tuple[int, ...]], Screen] = {}
 
     def variables_for(self, kind: str) -> list[str]:
         single = [name for name, spec in self.pack.kinds.items() if spec.single]
@@ -245,18 +260,25 @@ class RuleCompiler:
         return self._environments[key]
 
     def screen(self, kind: str, rules: list[Rule]) -> "Screen":
-        """One CEL program that checks all of a kind's assertions at once (see Screen)."""
+        """One CEL program that checks all of a kind's assertions at once (see Screen); compiled once per
+        kind and set of rules, however many evaluators ask for it."""
+        key = (kind, tuple(id(rule) for rule in rules))
+        if key not in self._screens:
+            self._screens[key] = self._compile_screen(kind, rules)
+        return self._screens[key]
+
+    def _compile_screen(self, kind: str, rules: list[Rule]) -> "Screen":
         screened: list[Rule] = []
         parts: list[str] = []
         for rule in rules:
             document = rule.document
             if rule.assertion is None or "index" in document["assert"]:
                 continue
-            check = f"({document['assert']})"
+            check = f"({rule.bind(document['assert'])})"
             if "for_each" in document:
-                check = f"({document['for_each']}).all(item, {check})"
+                check = f"({rule.bind(document['for_each'])}).all(item, {check})"
             if rule.when_source is not None:
-                check = f"(!({rule.when_source}) || {check})"
+                check = f"(!({rule.bind(rule.when_source)}) || {check})"
             parts.append(check)
             screened.append(rule)
         program = None
@@ -329,12 +351,26 @@ class RuleCompiler:
             mode = "scan"
         environment = self.environment(kind, mode)
         plain = self.environment(kind, "plain")
+        variables = tuple({**self.pack.variables.get(kind, {}), **(document.get("variables") or {})}.items())
+        for number, (name, expression) in enumerate(variables):
+            if name in environment.variables:
+                raise fail(f"variables: '{name}' is already a name every rule sees; choose another",
+                           ("variables", name) if name in (document.get("variables") or {}) else ("id",))
+            try:
+                environment.compile(bind_variables(variables[:number], expression))
+            except ExpressionError as error:
+                if name not in (document.get("variables") or {}):
+                    raise PolicyPackError(f"variables.{kind}.{name}: {error}", file="rules/pack.yaml") from None
+                raise fail(f"variables.{name}: {error}", ("variables", name)) from None
+
+        def wrap(source: str) -> str:
+            return bind_variables(variables, source) if variables else source
 
         def program(key: str, env: Environment, source: str | None = None) -> Program | None:
             if source is None and key not in document:
                 return None
             try:
-                return env.compile(source if source is not None else document[key])
+                return env.compile(wrap(source if source is not None else document[key]))
             except ExpressionError as error:
                 raise fail(f"{key}: {error}", (key,)) from None
 
@@ -344,7 +380,7 @@ class RuleCompiler:
             if key not in document:
                 return None
             try:
-                return Template.compile(document[key], environment)
+                return Template.compile(document[key], environment, wrap)
             except ExpressionError as error:
                 raise fail(f"{key}: {error}", (key,)) from None
 
@@ -407,6 +443,7 @@ class RuleCompiler:
             warning_when=program("warning_when", environment), when_source=condition,
             reads=frozenset(_IDENTIFIER.findall(" ".join(
                 str(document.get(key, "")) for key in ("when", "for_each", "assert", "warning_when", "at", "message")
-            ) + " " + str((document.get("effective") or {}).get("date", "")))) & set(environment.variables),
-            kinds=kinds,
+            ) + " " + str((document.get("effective") or {}).get("date", ""))
+              + " " + " ".join(expression for _, expression in variables))) & set(environment.variables),
+            kinds=kinds, variables=variables,
         )

@@ -204,7 +204,7 @@ def _before(checker: Checker, options: CheckOptions, result: CheckResult, change
         except (OSError, UnicodeDecodeError):
             return None
 
-    return checker.evaluate(options.root, options.today, records, problems, text_of)
+    return checker.evaluate(options.root, records, problems, text_of, checker.run_context(options.today))
 
 
 def _identity(finding: Finding) -> tuple[object, ...]:

@@ -135,7 +135,11 @@ def explain(pack: Pack, rules: list[Rule], rule_id: str) -> str | None:
     else:
         lines.append(f"Category:   {rule.category}")
     lines.append(f"Rule file:  {rule.source}")
-    lines += ["", "Why", _indent(rule.why.strip()), "", "What must hold"]
+    lines += ["", "Why", _indent(rule.why.strip())]
+    if rule.used_variables:
+        lines += ["", "Where"]
+        lines += [_indent(f"{name} = {' '.join(expression.split())}") for name, expression in rule.used_variables]
+    lines += ["", "What must hold"]
     if rule.assertion is not None:
         if "for_each" in rule.document:
             lines.append(_indent(f"for each item of {rule.document['for_each']}:"))
@@ -183,6 +187,9 @@ def rules_markdown(pack: Pack, rules: list[Rule]) -> str:
             out += [rule.why.strip(), ""]
             if rule.effective_text:
                 out += [f"In force: {rule.effective_text}.", ""]
+            if rule.used_variables:
+                out += ["Where:", "", "```cel",
+                        *(f"{name} = {' '.join(expression.split())}" for name, expression in rule.used_variables), "```", ""]
             if "when" in rule.document:
                 out += ["Applies when:", "", "```cel", rule.document["when"].strip(), "```", ""]
             if "assert" in rule.document:
