@@ -335,6 +335,6 @@ def test_the_hook_refuses_a_placement_at_an_unregistered_provider_without_approv
     provider_line = next(number for number, text in enumerate(unapproved.splitlines(), 1)
                          if text.startswith("provider: "))
     finding = re.compile(re.escape(NEW_PLACEMENT) + f":{provider_line}:11: " + r"error \[unregistered-provider-approved\] "
-                         r"Brackenridge Farm Skills is an unregistered provider, .+ \(unregistered\.approval\)")
+                         r"Brackenridge Farm Skills was unregistered on this placement's start date .+ \(unregistered\.approval\)")
     assert [line for line in lines if finding.fullmatch(line)], refused.stdout
     assert any(line.startswith("Failed: ") and " with --fail-on error, in " in line for line in lines)
