@@ -111,7 +111,7 @@ class Pack:
         """The kind of record a register file holds, from its path relative to the register root.
 
         The one answer to "which kind owns this path": a kind's ``files`` glob, where ``*`` stays within
-        one folder (``records/placements/*/*.yaml`` is not ``records/placements/a/extra/b.yaml``).
+        one folder (``records/orders/*/*.yaml`` is not ``records/orders/a/extra/b.yaml``).
         Kinds that come from the pack itself own no register path.
         """
         for kind in self.kinds.values():

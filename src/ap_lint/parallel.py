@@ -66,9 +66,9 @@ def map_chunks(task: Callable[[Sequence[Item]], list[Result]], items: Sequence[I
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
             parts = list(pool.map(_run_task, bounds))
     except BrokenProcessPool:
-        raise WorkerDied(f"a worker process stopped before it finished (it may have run out of memory, or been "
-                         f"killed). Run again; if it happens again, use fewer workers (--jobs 1) or a machine with "
-                         f"more memory.") from None
+        raise WorkerDied("a worker process stopped before it finished (it may have run out of memory, or been "
+                         "killed). Run again; if it happens again, use fewer workers (--jobs 1) or a machine with "
+                         "more memory.") from None
     finally:
         _TASK, _ITEMS = None, ()
         gc.unfreeze()

@@ -232,3 +232,14 @@ def test_the_report_over_a_period_shows_the_breaches_and_the_errors_over_time(
     assert ("| records/orders/o-1.yaml | order-small (orders.small) | Thu 5 Mar 2026 (commit "
             f"{shas['big'][:7]} by Ben Typist) | Mon 9 Mar 2026 (commit {shas['small'][:7]} by Ada Clerk) | 4 |") in text
     assert "No past breach is acknowledged by a waiver without an expiry date." in text
+
+
+def test_rules_whose_verdict_moves_with_the_date_are_judged_every_day(repo_root: Path) -> None:
+    """The audit re-judges daily exactly the rules that read today: CEL naming `today`, or a scan of ages."""
+    from ap_lint.checker import Checker
+
+    rules = {rule.id: rule for rule in Checker.for_root(repo_root).rules}
+    assert rules["privacy-pupil-age-date"].reads_today  # an age as of today, in a scan, not in CEL
+    assert rules["behaviour-review-overdue"].reads_today
+    assert not rules["placement-rationale-substantive"].reads_today
+    assert not rules["privacy-upn"].reads_today

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -47,18 +45,9 @@ def days(first: str, last: str) -> Iterator[str]:
         day += datetime.timedelta(days=1)
 
 
-#: fields of a rule document that hold expressions; a rule whose expressions name ``today`` is judged daily
-EXPRESSION_FIELDS = ("when", "for_each", "assert", "at", "message", "variables", "scan")
-
-
 def finding_identity(finding: Finding) -> tuple[Any, ...]:
     """What makes a finding the same breach from day to day (its message may count days, so not the message)."""
     return (finding.rule, finding.file, finding.record, finding.path, finding.severity, finding.is_waived)
-
-
-def reads_today(document: dict[str, Any]) -> bool:
-    """Whether a rule's verdict or message can change with the date alone."""
-    return any(re.search(r"\btoday\b", json.dumps(document.get(name))) for name in EXPRESSION_FIELDS)
 
 
 class Judge:
@@ -67,7 +56,7 @@ class Judge:
 
     def __init__(self, checker: Checker) -> None:
         self.checker = checker
-        daily = {document["id"] for _, document in checker.pack.rule_documents if reads_today(document)}
+        daily = {rule.id for rule in checker.rules if rule.reads_today}
         rule_ids = [r.id for r in checker.rules]
         context = EvaluationContext(today="", settings=checker.pack.settings, rule_ids=rule_ids)
         self.steady = Evaluator(checker.compiler, [r for r in checker.rules if r.id not in daily], context)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime
 import shutil
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,30 +16,14 @@ from types import TracebackType
 from zoneinfo import ZoneInfo
 
 from ap_lint.errors import GitError
+from ap_lint.git.runner import GitRunner
 
 GIT_TIMEOUT_SECONDS = 120
 
 
 def _git(cwd: Path, *args: str) -> str:
-    try:
-        done = subprocess.run(["git", "-C", str(cwd), "-c", "core.quotepath=off", *args], capture_output=True,
-                              timeout=GIT_TIMEOUT_SECONDS, check=False, env=_environment())
-    except FileNotFoundError:
-        raise GitError("git is not installed (or not on PATH), and this run needs it.") from None
-    except subprocess.TimeoutExpired:
-        raise GitError(f"git {args[0]} took longer than {GIT_TIMEOUT_SECONDS} s; try again.") from None
-    if done.returncode != 0:
-        detail = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise GitError(f"git {args[0]} failed in {cwd}: {detail[-1] if detail else 'no reason given'}")
-    return done.stdout.decode("utf-8", "surrogateescape")
-
-
-def _environment() -> dict[str, str]:
-    import os
-
-    keep = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
-    keep.update(LC_ALL="C", GIT_TERMINAL_PROMPT="0")
-    return keep
+    """What ``git ARGS`` printed in ``cwd``, run the project's one way (see ``git.runner``)."""
+    return GitRunner(cwd, GIT_TIMEOUT_SECONDS).output(*args).decode("utf-8", "surrogateescape")
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from ap_lint import cache
+from ap_lint.api import today_in_time_zone
 from ap_lint.checker import CheckResult
 from ap_lint.errors import ConfigError, RegisterNotFound
 from ap_lint.fsutil import write_atomic
@@ -57,7 +58,7 @@ def resolve_today(value: str | None) -> str:
     elif os.environ.get("AP_LINT_TODAY") is not None:
         text, source = os.environ["AP_LINT_TODAY"], "AP_LINT_TODAY"
     else:
-        return datetime.date.today().isoformat()
+        return today_in_time_zone()  # the date in England, as the library call takes it
     try:
         if _ISO_DATE.fullmatch(text) is None:
             raise ValueError(text)

@@ -123,6 +123,12 @@ class Rule:
     #: named CEL values its expressions may use: the pack's for its kind, then its own (in order)
     variables: tuple[tuple[str, str], ...] = ()
 
+    @property
+    def reads_today(self) -> bool:
+        """Whether the rule's verdict or message can change with the date alone: an expression names
+        ``today``, or its scan judges an age as of today."""
+        return "today" in self.reads or (self.scan is not None and self.scan.age is not None)
+
     def bind(self, source: str) -> str:
         """``source`` with the variables it uses bound around it (see ``bind_variables``)."""
         return bind_variables(self.variables, source) if self.variables else source

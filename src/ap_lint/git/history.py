@@ -30,7 +30,7 @@ from typing import Any, Iterable
 from ap_lint.evaluate.engine import EvaluationContext, Evaluator
 from ap_lint.evaluate.expressions import EvaluationError
 from ap_lint.evaluate.rules import Rule, RuleCompiler
-from ap_lint.findings import Finding, JsonPath
+from ap_lint.findings import Finding
 from ap_lint.git.history_cache import HistoryCache
 from ap_lint.git.log import Commit, FileChange, Step, first_parent_chain, log, uncommitted, working_tree_changes
 from ap_lint.git.runner import NotARepository, Repository
