@@ -182,3 +182,37 @@ def test_files_of_a_pack_outside_the_register_have_their_own_base(tiny_register:
     assert run["originalUriBaseIds"]["PACKROOT"]["uri"] == tiny_register.resolve().as_uri() + "/"
     assert run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == tmp_path.resolve().as_uri() + "/"
     assert list(sarif_validator().iter_errors(sarif(result))) == []
+
+
+def test_a_pack_outside_the_register_is_named_relative_to_its_base_through_the_library_call(
+        tiny_register: Path, tmp_path: Path) -> None:
+    """``ap_lint.check`` names a borrowed pack's files by their full path (for the text report); SARIF
+    must still give them as URI references relative to PACKROOT, never a bare absolute path (which
+    Microsoft's validator rejects as SARIF1004: a relative reference must not begin with a slash)."""
+    import shutil
+
+    import ap_lint
+
+    register = tmp_path / "register"
+    shutil.copytree(tiny_register / "records", register / "records")
+    checked = ap_lint.check(register, today=TODAY, pack=tiny_register)
+    pack_root = tiny_register.resolve()
+    borrowed = Finding(file=(pack_root / "policy" / "tiny.md").as_posix(), line=2, column=3, rule="order-small",
+                       severity="warning", message="m.")
+    result = dataclasses.replace(checked, findings=[borrowed, RULE_FINDING])
+    result.pack.kinds["policy"] = KindSpec(name="policy", files="policy/*.md", from_pack=True, front_matter=True)
+    result.records.append(Record("policy", "tiny", "policy/tiny.md", {}, ""))
+    run = sarif(result)["runs"][0]
+    locations = [r["locations"][0]["physicalLocation"]["artifactLocation"] for r in run["results"]]
+    assert locations == [{"uri": "policy/tiny.md", "uriBaseId": "PACKROOT"},
+                         {"uri": "records/orders/o-1.yaml", "uriBaseId": "%SRCROOT%"}]
+    assert run["originalUriBaseIds"]["PACKROOT"]["uri"] == pack_root.as_uri() + "/"
+
+
+def test_a_file_outside_both_roots_is_an_absolute_file_uri(tiny_register: Path, tmp_path: Path) -> None:
+    elsewhere = (tmp_path / "elsewhere" / "notes é.md").as_posix()
+    result = make_result(tiny_register, [Finding(file=elsewhere, line=1, column=1, rule="order-small",
+                                                 severity="warning", message="m.")])
+    location = sarif(result)["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+    assert location == {"uri": Path(elsewhere).as_uri()}
+    assert list(sarif_validator().iter_errors(sarif(result))) == []

@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import re
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -107,7 +108,21 @@ def _uri(file: str) -> str:
     return quote(os.fsencode(file), safe="/")
 
 
-def _sarif_result(finding: Finding, rule_index: int, base: str, occurrence: int, file: str) -> dict[str, Any]:
+def _artifact(file: str, base: str, roots: dict[str, Path]) -> dict[str, str]:
+    """Where a finding's file is: relative to the register root or the pack's (``base`` says which for a
+    relative path); a full path is made relative to whichever root holds it, else given as a ``file:`` URI
+    (SARIF forbids a relative reference that begins with a slash)."""
+    if not os.path.isabs(file):
+        return {"uri": _uri(file), "uriBaseId": base}
+    path = Path(file)
+    for base_id in (SARIF_PACK_BASE, SARIF_ROOT_BASE):
+        root = roots.get(base_id)
+        if root is not None and path.is_relative_to(root):
+            return {"uri": _uri(path.relative_to(root).as_posix()), "uriBaseId": base_id}
+    return {"uri": "file://" + _uri(path.as_posix())}
+
+
+def _sarif_result(finding: Finding, rule_index: int, occurrence: int, artifact: dict[str, str]) -> dict[str, Any]:
     properties: dict[str, Any] = {"clause": finding.clause, "severity": finding.severity}
     if finding.path:
         properties["path"] = finding.path_text
@@ -116,7 +131,7 @@ def _sarif_result(finding: Finding, rule_index: int, base: str, occurrence: int,
     clause = f" (policy clause {finding.clause})" if finding.clause else ""
     location: dict[str, Any] = {
         "physicalLocation": {
-            "artifactLocation": {"uri": _uri(file), "uriBaseId": base},
+            "artifactLocation": artifact,
             "region": {"startLine": max(1, finding.line), "startColumn": max(1, finding.column)},
         },
     }
@@ -148,17 +163,21 @@ def format_sarif(result: CheckResult, options: ReportOptions) -> str:
     result = visible_result(result)
     descriptors, index = _sarif_rules(result)
     from_pack = _pack_files(result)
+    roots = {SARIF_ROOT_BASE: result.root.resolve()}
+    if result.pack.root.resolve() != roots[SARIF_ROOT_BASE]:
+        roots[SARIF_PACK_BASE] = result.pack.root.resolve()
     seen: dict[tuple[str, str, str], int] = {}
     results = []
     for finding, file in zip(result.findings, files):
         key = (finding.rule, finding.file, finding.path_text)
         seen[key] = seen.get(key, 0) + 1
         base = SARIF_PACK_BASE if finding.file in from_pack else SARIF_ROOT_BASE
-        results.append(_sarif_result(finding, index[finding.rule], base, seen[key], file))
-    bases = {SARIF_ROOT_BASE: {"uri": result.root.resolve().as_uri() + "/",
+        results.append(_sarif_result(finding, index[finding.rule], seen[key], _artifact(file, base, roots)))
+    bases = {SARIF_ROOT_BASE: {"uri": roots[SARIF_ROOT_BASE].as_uri() + "/",
                                "description": {"text": "The register root: the folder that holds records/."}}}
-    if from_pack:
-        bases[SARIF_PACK_BASE] = {"uri": result.pack.root.resolve().as_uri() + "/",
+    used = {r["locations"][0]["physicalLocation"]["artifactLocation"].get("uriBaseId") for r in results}
+    if SARIF_PACK_BASE in roots and (from_pack or SARIF_PACK_BASE in used):
+        bases[SARIF_PACK_BASE] = {"uri": roots[SARIF_PACK_BASE].as_uri() + "/",
                                   "description": {"text": "The policy pack the register was checked with."}}
     run: dict[str, Any] = {
         "tool": {"driver": {
