@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Sequence
 
+import click.formatting
 import pytest
+from click.testing import CliRunner
+
+from ap_lint.cli import main
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 RunCli = Callable[..., "subprocess.CompletedProcess[str]"]
+#: variables of the test run's own environment that a user's shell would not set for ap-lint
+SCRUBBED_VARIABLES = ("AP_LINT_TODAY", "FORCE_COLOR", "NO_COLOR", "AP_LINT_DEBUG")
 
 
 @pytest.fixture(scope="session")
@@ -45,20 +52,85 @@ def register_copy(tmp_path: Path) -> Path:
 
 def cli_environment(**extra: str) -> dict[str, str]:
     """The environment a user's shell gives ap-lint: no colour, no date override, plus ``extra``."""
-    env = {key: value for key, value in os.environ.items()
-           if key not in ("AP_LINT_TODAY", "FORCE_COLOR", "NO_COLOR", "AP_LINT_DEBUG")}
+    env = {key: value for key, value in os.environ.items() if key not in SCRUBBED_VARIABLES}
     env["NO_COLOR"] = "1"
     env.update(extra)
     return env
 
 
+def run_in_process(args: Sequence[str | Path], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run ``ap-lint ARGS...`` in this process through the command's entry point, ``ap_lint.cli.main``.
+
+    What a user's process would see is set up for the run and put back after it: the
+    environment of :func:`cli_environment` (``env`` on top), ``cwd`` as the working
+    folder, ``sys.argv``, empty standard input, and standard output and error that are
+    not terminals (so colour follows NO_COLOR and FORCE_COLOR as in a pipe). The result
+    is what ``subprocess.run(..., text=True)`` gives: exit code, output and error as text
+    with universal newlines. ``tests/unit/test_cli.py`` checks it against a real process.
+    """
+    changes: dict[str, str | None] = {name: None for name in SCRUBBED_VARIABLES}
+    changes["NO_COLOR"] = "1"
+    changes.update(env)
+    argv = [str(arg) for arg in args]
+    saved_argv, saved_cwd, saved_gc, saved_size = sys.argv, os.getcwd(), gc.get_threshold(), os.get_terminal_size
+    with CliRunner().isolation(env=changes, color=False) as (stdout, stderr, _):
+        # the runner fixes help text at 80 columns; a process whose output is a pipe asks the terminal, finds
+        # none and takes COLUMNS or 80 (shutil.get_terminal_size), and click wraps help text 2 columns short of it
+        click.formatting.FORCED_WIDTH = None
+        os.get_terminal_size = _no_terminal
+        sys.argv = ["ap-lint", *argv]
+        os.chdir(cwd)
+        try:
+            main()
+            code = 0
+        except SystemExit as done:  # main() always ends with sys.exit(code)
+            code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        finally:
+            sys.argv = saved_argv
+            os.get_terminal_size = saved_size
+            os.chdir(saved_cwd)
+            gc.set_threshold(*saved_gc)  # main() raises the collector's thresholds for its own process
+            sys.stdout.flush()
+            sys.stderr.flush()
+    return subprocess.CompletedProcess(["ap-lint", *argv], code, _as_text(stdout.getvalue()),
+                                       _as_text(stderr.getvalue()))
+
+
+def _no_terminal(fd: int = 1) -> os.terminal_size:
+    """``os.get_terminal_size`` of a process whose standard streams are pipes."""
+    raise OSError(f"file descriptor {fd} is not a terminal")
+
+
+def _as_text(data: bytes) -> str:
+    """Bytes a process wrote, read as ``subprocess.run(text=True)`` reads them (UTF-8, universal newlines)."""
+    return data.decode("utf-8", "strict").replace("\r\n", "\n").replace("\r", "\n")
+
+
 @pytest.fixture(scope="session")
 def run_cli(tmp_path_factory: pytest.TempPathFactory) -> RunCli:
+    """Run ``ap-lint ARGS...`` as a user runs it and return the completed "process".
+
+    It runs in this process (:func:`run_in_process`: no interpreter start-up, so
+    it is fast); tests that need a real process use ``run_cli_process``. Keyword
+    arguments: ``cwd`` (default: the repository root) and ``env`` (extra variables;
+    pass ``NO_COLOR=""`` to clear it). Each run keeps its cache in a new temporary
+    folder (AP_LINT_CACHE_DIR), never in the register it checks, unless ``env`` names one.
+    """
+
+    def run(*args: str | Path, cwd: Path | None = None,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+        extra = {"AP_LINT_CACHE_DIR": str(tmp_path_factory.mktemp("cache")), **(env or {})}
+        return run_in_process(args, cwd or REPO_ROOT, extra)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def run_cli_process(tmp_path_factory: pytest.TempPathFactory) -> RunCli:
     """Run ``ap-lint ARGS...`` in a subprocess (``python -m ap_lint``) and return the completed process.
 
-    Keyword arguments: ``cwd`` (default: the repository root) and ``env`` (extra
-    variables; pass ``NO_COLOR=""`` to clear it). Each run keeps its cache in a new temporary
-    folder (AP_LINT_CACHE_DIR), never in the register it checks, unless ``env`` names one.
+    For what only a real process shows (start-up, the interpreter's own handling of
+    streams and signals); otherwise as ``run_cli``.
     """
 
     def run(*args: str | Path, cwd: Path | None = None,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 from typing import Callable
 
@@ -16,6 +17,7 @@ import pytest
 
 from ap_lint.cli import main
 from ap_lint.cli.common import resolve_today
+from conftest import cli_environment
 
 RUN = "2026-05-01"
 FINDING = ("records/orders/o-2.yaml:4:8: error [order-small] Order o-2 has 4 items; at most 3 are allowed. "
@@ -200,21 +202,21 @@ def test_an_unknown_format_is_a_usage_error(run_main: Run, tiny_register: Path) 
     assert "Invalid value for '--format'" in done.stderr.splitlines()[-1]
 
 
-def test_as_a_separate_process_exit_codes_and_no_traceback(run_cli: Run, tiny_register: Path) -> None:
-    assert run_cli("check", tiny_register, "--today", RUN).returncode == 0
+def test_as_a_separate_process_exit_codes_and_no_traceback(run_cli_process: Run, tiny_register: Path) -> None:
+    assert run_cli_process("check", tiny_register, "--today", RUN).returncode == 0
     add_big_order(tiny_register)
-    done = run_cli("check", tiny_register, "--today", RUN)
+    done = run_cli_process("check", tiny_register, "--today", RUN)
     assert (done.returncode, done.stdout.splitlines()[0]) == (1, FINDING)
     (tiny_register / "schemas" / "shop.schema.json").write_text("{")
-    done = run_cli("check", tiny_register, "--today", RUN)
+    done = run_cli_process("check", tiny_register, "--today", RUN)
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr.splitlines() == [
         "ap-lint: error: schemas/shop.schema.json:1:2: not valid JSON: Expecting property name enclosed in double quotes"]
 
 
-def test_as_a_separate_process_force_color_survives_a_pipe(run_cli: Run, tiny_register: Path) -> None:
+def test_as_a_separate_process_force_color_survives_a_pipe(run_cli_process: Run, tiny_register: Path) -> None:
     add_big_order(tiny_register)
-    done = run_cli("check", tiny_register, "--today", RUN, env={"NO_COLOR": "", "FORCE_COLOR": "1"})
+    done = run_cli_process("check", tiny_register, "--today", RUN, env={"NO_COLOR": "", "FORCE_COLOR": "1"})
     assert done.stdout.startswith(f"{ESC}1mrecords/orders/o-2.yaml:4:8:{ESC}0m {ESC}31merror{ESC}0m")
 
 
@@ -246,3 +248,28 @@ def test_jobs_are_capped_at_four_a_core() -> None:
     from ap_lint.parallel import default_jobs
     assert resolve_jobs(256) == min(256, 4 * default_jobs())
     assert resolve_jobs(1) == 1
+
+
+@pytest.mark.parametrize("arguments", [
+    pytest.param(("check", "{root}", "--today", RUN), id="findings"),
+    pytest.param(("check", "{root}", "--today", RUN, "--format", "json"), id="json"),
+    pytest.param(("check", "{root}", "--today", "tomorrow"), id="usage-error"),
+    pytest.param(("check", "{root}/records", "--today", RUN), id="not-a-register"),
+    pytest.param(("check", "--help"), id="help"),
+    pytest.param(("--version",), id="version"),
+])
+def test_the_in_process_runner_gives_what_the_command_gives(run_cli: Run, tiny_register: Path, tmp_path: Path,
+                                                            arguments: tuple[str, ...]) -> None:
+    """``run_cli`` runs the command in the test's process (fast): its exit code and output are the installed
+    ``ap-lint`` command's, run as a separate process (its usage lines name it ``ap-lint``, not ``python -m``)."""
+    command = Path(sys.executable).parent / "ap-lint"
+    if not command.is_file():
+        pytest.skip(f"the ap-lint command is not installed beside {sys.executable}: run pip install -e '.[test]'")
+    add_big_order(tiny_register)
+    args = [argument.format(root=tiny_register) for argument in arguments]
+    in_process = run_cli(*args, cwd=tiny_register)
+    process = subprocess.run([str(command), *args], cwd=tiny_register, capture_output=True, text=True, timeout=60,
+                             check=False, env=cli_environment(AP_LINT_CACHE_DIR=str(tmp_path / "cache")))
+    assert (in_process.returncode, in_process.stdout, in_process.stderr) == (
+        process.returncode, process.stdout, process.stderr)
+    assert in_process.stdout or in_process.stderr
