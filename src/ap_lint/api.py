@@ -67,13 +67,14 @@ def check(root: str | os.PathLike[str], *, today: str | None = None, pack: str |
     pack_dir = Path(pack) if pack is not None else None
     change = change_for(register_root, since=since, staged=staged, files=list(files))
     if overrides is None:
-        checker = Checker.for_root(register_root, pack_dir)
+        checker = Checker.for_root(register_root, pack_dir, Path(cache_dir) if cache_dir is not None else None)
         # a scope that leaves the pack alone reports history findings on its own files: only their history is read
         history_paths = (change.files if change is not None and since is None
                          and not changes_pack(checker, register_root, change.files) else None)
         options = CheckOptions(root=register_root, today=today, pack_dir=pack_dir, since=since, jobs=jobs,
                                cache_dir=Path(cache_dir) if cache_dir is not None else None,
-                               history_paths=history_paths, newer=newer_files(register_root, change))
+                               history_paths=history_paths, newer=newer_files(register_root, change),
+                               change=change)
         result = checker.check(options)
     else:
         from ap_lint.live import LiveRegister  # the register kept in memory, as the editor's server keeps it
@@ -83,8 +84,7 @@ def check(root: str | os.PathLike[str], *, today: str | None = None, pack: str |
         live = LiveRegister(register_root, today=today, pack_dir=pack_dir, cache_dir=options.cache_dir,
                             since=since, jobs=jobs)
         checker, result = live.checker, live.check(overrides)
-    result = _outside_pack_named(result, register_root)
-    if change is not None:
-        result, not_shown = scope_to_change(checker, options, result, change)
-        result.scope, result.not_shown = change.files, not_shown
-    return result
+        if change is not None:
+            result, not_shown = scope_to_change(checker, options, result, change)
+            result.scope, result.not_shown = change.files, not_shown
+    return _outside_pack_named(result, register_root)

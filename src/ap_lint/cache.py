@@ -37,13 +37,13 @@ from typing import Any, BinaryIO, Mapping, Sequence
 from ap_lint import __version__
 from ap_lint.findings import SEVERITY_ORDER, Finding
 from ap_lint.fsutil import write_atomic
-from ap_lint.load.register import RECORDS_DIR, Record, SourceFile
+from ap_lint.load.register import RECORDS_DIR, Record, SourceFile, comments_in
 
 #: the name of a cache folder ap-lint creates (it ignores itself in git)
 CACHE_DIR_NAME = ".ap-lint-cache"
 #: the environment variable naming a cache folder of the user's choosing
 CACHE_DIR_VARIABLE = "AP_LINT_CACHE_DIR"
-_FORMAT = 2
+_FORMAT = 3
 _BATCH = 1000
 _IGNORE_FILE = "# Created by ap-lint: the cache is never committed.\n*\n"
 
@@ -249,6 +249,7 @@ class CheckCache:
     records: dict[str, Record] = field(default_factory=dict)  # digest -> record
     result_key: str = ""
     findings: list[Finding] | None = None
+    notes: list[str] = field(default_factory=list)  # the notes of the cached result (the history's)
     evaluations: dict[str, tuple[str, list[Finding]]] = field(default_factory=dict)  # file -> (context key, found)
 
     @classmethod
@@ -271,11 +272,13 @@ class CheckCache:
                     "the cache's layout")
             loaded = [_record_from_json(item) for item in records]
             findings = _findings_from_json(result["findings"])
+            notes = result["notes"]
+            _expect(type(notes) is list and all(type(note) is str for note in notes), "the result's notes")
             evaluations = _evaluations_from_json(document["evaluations"])
         except (ValueError, KeyError, TypeError, IndexError, RecursionError):
             return cache
         cache.records = {record.digest: record for record in loaded}
-        cache.result_key, cache.findings, cache.evaluations = result["key"], findings, evaluations
+        cache.result_key, cache.findings, cache.notes, cache.evaluations = result["key"], findings, notes, evaluations
         return cache
 
     def lookup(self, source: SourceFile, max_bytes: int) -> Record | None:
@@ -291,8 +294,9 @@ class CheckCache:
         record = self.records.get(hashlib.blake2b(raw, digest_size=16).hexdigest())
         if record is None or record.file != source.display or record.kind != source.kind:
             return None
+        # the cache keeps no comments: take them from the bytes in hand, so a record evaluated afresh is scanned whole
         return Record(record.kind, record.id, record.file, record.data, record.digest, record.line_offset,
-                      record.valid, list(record.problems))
+                      record.valid, list(record.problems), comments=comments_in(raw, source.front_matter))
 
     def result_key_for(self, records: Sequence[Record], extra: str) -> str:
         digest = hashlib.blake2b(digest_size=16)
@@ -301,11 +305,12 @@ class CheckCache:
             digest.update(f"\0{record.file}\0{record.digest}".encode())
         return digest.hexdigest()
 
-    def save(self, records: Sequence[Record], result_key: str, findings: Sequence[Finding]) -> None:
+    def save(self, records: Sequence[Record], result_key: str, findings: Sequence[Finding],
+             notes: Sequence[str] = ()) -> None:
         """Write the cache atomically; a failure to write only costs speed next time."""
         head = {
             "salt": self.salt,
-            "result": {"key": result_key, "findings": [finding_to_json(f) for f in findings]},
+            "result": {"key": result_key, "findings": [finding_to_json(f) for f in findings], "notes": list(notes)},
             "evaluations": {file: [key, [finding_to_json(f) for f in found]]
                             for file, (key, found) in self.evaluations.items()},
         }

@@ -16,11 +16,13 @@ from ap_lint.cache import CheckCache, cache_problem, finding_to_json
 from ap_lint.context import RunContext
 from ap_lint.evaluate.engine import EvaluationContext, Evaluator, scan_filters, scans_may_match
 from ap_lint.findings import Finding
-from ap_lint.git.history import check_history
+from ap_lint.memo import PackMemo
+from ap_lint.git.history import check_history, history_key
+from ap_lint.git.scope import Scope, scope_to_change
 from ap_lint.load.loader import MAX_FILE_BYTES
 from ap_lint.pack import Pack, find_pack, load_pack
 from ap_lint.parallel import MIN_PARALLEL_ITEMS, default_jobs, map_chunks
-from ap_lint.load.register import Record, Register, SourceFile, comments_of, discover, read_source
+from ap_lint.load.register import Record, Register, SourceFile, discover, read_source
 from ap_lint.evaluate.locate import locate_findings, read_text
 from ap_lint.evaluate.rules import Rule, RuleCompiler
 from ap_lint.evaluate.textscan import Masker, mask_findings
@@ -44,6 +46,8 @@ class CheckOptions:
     newer: frozenset[str] = frozenset()  # files added by the change checked, or not yet committed
     #: fewer records of a kind than this are evaluated without forking workers
     min_parallel_items: int = MIN_PARALLEL_ITEMS
+    #: report only the findings that concern this change (``git.scope.change_for``); None: every finding
+    change: Scope | None = None
 
 
 @dataclass
@@ -91,13 +95,22 @@ class Checker:
     validator: SchemaValidator
 
     @classmethod
-    def for_root(cls, root: Path, pack_dir: Path | None = None) -> "Checker":
-        pack = load_pack(find_pack(root, pack_dir))
-        return cls.from_pack(pack)
+    def for_root(cls, root: Path, pack_dir: Path | None = None, cache_dir: Path | None = None) -> "Checker":
+        """The checker of the pack for the register at ``root`` (``pack_dir``, else its own, else the installed
+        one). With ``cache_dir`` (a cache folder the register may use), what loading and compiling these very
+        pack files gave before is taken from there (``memo``)."""
+        memo = None
+        if cache_dir is not None and cache_problem(cache_dir, root) is None:
+            memo = PackMemo.open(cache_dir)
+        pack = load_pack(find_pack(root, pack_dir), memo)
+        checker = cls.from_pack(pack, memo)
+        if memo is not None:
+            memo.save()
+        return checker
 
     @classmethod
-    def from_pack(cls, pack: Pack) -> "Checker":
-        compiler = RuleCompiler(pack)
+    def from_pack(cls, pack: Pack, memo: PackMemo | None = None) -> "Checker":
+        compiler = RuleCompiler(pack, memo)
         return cls(pack, compiler.compile_all(), compiler, SchemaValidator(pack.schemas))
 
     def run_context(self, today: str, jobs: int = 1, cache: CheckCache | None = None,
@@ -131,10 +144,6 @@ class Checker:
         if cache is None:
             return map_chunks(load_chunk, sources, jobs, run.min_parallel_items)
         cached = [cache.lookup(source, max_bytes) for source in sources]
-        for source, record in zip(sources, cached):
-            if record is not None and not record.comments:
-                # the cache keeps no comments: read them again, so that a record evaluated afresh is scanned whole
-                record.comments = comments_of(source)
         fresh = iter(map_chunks(load_chunk, [s for s, r in zip(sources, cached) if r is None], jobs,
                                 run.min_parallel_items))
         return [record if record is not None else next(fresh) for record in cached]
@@ -153,6 +162,18 @@ class Checker:
             record.problems.extend(found)
 
     def check(self, options: CheckOptions) -> CheckResult:
+        """Check the register: every finding, or with ``options.change`` those that concern the change."""
+        result, run, problems = self._check_all(options)
+        if options.change is not None:
+            # what the register held before the change is evaluated with the same cache: only records whose
+            # context the change touched are evaluated again
+            result, result.not_shown = scope_to_change(self, options, result, options.change, run, problems)
+            result.scope = options.change.files
+        if self.compiler.memo is not None:
+            self.compiler.memo.save()  # what the run compiled (a kind's screen) is kept for the next
+        return result
+
+    def _check_all(self, options: CheckOptions) -> tuple[CheckResult, RunContext, list[Finding]]:
         sources, problems = discover(options.root, self.pack)
         cache, cache_note = None, None
         if options.cache_dir is not None:
@@ -168,23 +189,29 @@ class Checker:
         # Only files with findings are read again (to locate them): keep their paths as text, not Path objects.
         paths = {s.display: str(s.path) for s in sources}
         del sources
+        key = ""
+        if cache is not None:
+            # Keyed by every file's content, the day, the discovery problems, which files are newer, and what
+            # the history pass depends on (the commit checked out, ...): an unchanged register is served whole,
+            # history findings included, without reading its history.
+            history_at = history_key(options.root, self.rules, options.since, options.history_paths)
+            key = cache.result_key_for(records, json.dumps([run.today, [finding_to_json(f) for f in problems],
+                                                            sorted(options.newer), history_at]))
+            if cache.findings is not None and cache.result_key == key:
+                result = CheckResult(options.root, run.today, cache.findings, self.rules, self.pack, records)
+                result.notes.extend(cache.notes)
+                return result, run, problems
         history = check_history(options.root, self.compiler, self.rules, records, run.today, options.since,
                                 paths=options.history_paths, cache_dir=options.cache_dir if cache is not None else None,
                                 max_bytes=options.max_file_bytes)
         extra = problems + history.findings
-        if cache is not None:
-            key = cache.result_key_for(records, json.dumps([run.today, [finding_to_json(f) for f in extra]]))
-            if cache.findings is not None and cache.result_key == key:
-                result = CheckResult(options.root, run.today, cache.findings, self.rules, self.pack, records)
-                result.notes.extend(history.notes)
-                return result
         result = self.evaluate(options.root, records, extra, lambda file: read_text(paths.get(file)), run)
         result.notes.extend(history.notes)
         if cache_note is not None:
             result.notes.append(cache_note)
         if cache is not None:
-            cache.save(records, key, result.findings)
-        return result
+            cache.save(records, key, result.findings, history.notes)
+        return result, run, problems
 
     def evaluate(self, root: Path, records: list[Record], problems: list[Finding],
                  text_of: Callable[[str], str | None], run: RunContext,

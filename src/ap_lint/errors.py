@@ -6,11 +6,14 @@ never sees a traceback for bad input.
 
 from __future__ import annotations
 
+#: the exit codes: no failing findings; failing findings; usage, configuration or internal failure
+EXIT_OK, EXIT_FINDINGS, EXIT_FAILURE = 0, 1, 2
+
 
 class ApLintError(Exception):
     """An expected failure that stops the run (exit code 2)."""
 
-    exit_code = 2
+    exit_code = EXIT_FAILURE
 
     def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
                  column: int | None = None) -> None:

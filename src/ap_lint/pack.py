@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.metadata
 import json
 import re
 from dataclasses import dataclass, field
@@ -19,11 +18,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
 from ap_lint.errors import PolicyPackError
 from ap_lint.findings import parse_path
 from ap_lint.load.loader import compose_positions, load_record, locate
+from ap_lint.memo import PackMemo, digest_of
 
 PACK_FILE = Path("rules") / "pack.yaml"
 SETTINGS_FILE = Path("rules") / "settings.yaml"
@@ -169,14 +167,22 @@ def _read(root: Path, relative: Path, digest: Any, files: list[str]) -> bytes:
     return raw
 
 
-def load_pack_yaml(root: Path, relative: Path, schema_name: str, digest: Any, files: list[str]) -> dict[str, Any]:
-    """Load one YAML file of the pack strictly and validate it against an engine schema."""
+def load_pack_yaml(root: Path, relative: Path, schema_name: str, digest: Any, files: list[str],
+                   memo: PackMemo | None = None) -> dict[str, Any]:
+    """Load one YAML file of the pack strictly and validate it against an engine schema (or take the
+    document from ``memo``, which holds it if these very bytes loaded and validated before)."""
     raw = _read(root, relative, digest, files)
+    key = digest_of(schema_name, raw)
+    remembered = memo.data("yaml", key) if memo is not None else None
+    if remembered is not None:
+        return remembered
     loaded = load_record(raw, relative.as_posix())
     name = relative.as_posix()
     if loaded.problems:
         first = loaded.problems[0]
         raise PolicyPackError(first.message, file=name, line=first.line, column=first.column)
+    import jsonschema  # only when these bytes were not validated before (see memo): importing it is slow
+
     validator = jsonschema.Draft202012Validator(_engine_schema(schema_name))
     errors = sorted(validator.iter_errors(loaded.data), key=lambda e: list(e.absolute_path))
     if errors:
@@ -195,15 +201,22 @@ def load_pack_yaml(root: Path, relative: Path, schema_name: str, digest: Any, fi
                            "Check its spelling, or remove it")
         raise PolicyPackError(f"{where + ': ' if where else ''}{message}", file=name, line=line, column=column)
     data: dict[str, Any] = loaded.data
+    if memo is not None:
+        memo.remember_data("yaml", key, data)
     return data
 
 
-def check_setting_values(root: Path, settings_docs: dict[str, dict[str, Any]]) -> None:
+def check_setting_values(root: Path, settings_docs: dict[str, dict[str, Any]], memo: PackMemo | None = None) -> None:
     """Each setting's value against the schema it declares: a wrong value stops the run at its line and column.
 
     A rule reading a setting of the wrong type would otherwise fail on every record it checks.
     """
     name = SETTINGS_FILE.as_posix()
+    key = digest_of(json.dumps(settings_docs, sort_keys=True, default=repr))
+    if memo is not None and memo.knows("settings", key):
+        return
+    import jsonschema
+
     for setting, entry in settings_docs.items():
         schema = entry.get("schema")
         if schema is None:
@@ -221,6 +234,8 @@ def check_setting_values(root: Path, settings_docs: dict[str, dict[str, Any]]) -
             where = ".".join(str(p) for p in at)
             raise PolicyPackError(f"{where}: {error.message}. Write a value this setting's schema allows: "
                                   f"{json.dumps(schema)}", file=name, line=line, column=column)
+    if memo is not None:
+        memo.remember("settings", key)
 
 
 def _position(root: Path, at: tuple[Any, ...]) -> tuple[int, int]:
@@ -262,15 +277,15 @@ def parse_clauses(text: str) -> dict[str, str]:
     return clauses
 
 
-def load_pack(root: Path) -> Pack:
-    """Read and validate the whole pack at ``root``."""
+def load_pack(root: Path, memo: PackMemo | None = None) -> Pack:
+    """Read and validate the whole pack at ``root``; ``memo`` spares the steps these very bytes passed before."""
     digest = hashlib.blake2b(digest_size=16)
     files: list[str] = []
-    config = load_pack_yaml(root, PACK_FILE, "pack", digest, files)
+    config = load_pack_yaml(root, PACK_FILE, "pack", digest, files, memo)
     settings_docs: dict[str, dict[str, Any]] = {}
     if (root / SETTINGS_FILE).is_file():
-        settings_docs = load_pack_yaml(root, SETTINGS_FILE, "settings", digest, files)
-        check_setting_values(root, settings_docs)
+        settings_docs = load_pack_yaml(root, SETTINGS_FILE, "settings", digest, files, memo)
+        check_setting_values(root, settings_docs, memo)
     settings = {name: entry["value"] for name, entry in settings_docs.items()}
 
     kinds: dict[str, KindSpec] = {}
@@ -288,11 +303,14 @@ def load_pack(root: Path) -> Pack:
             raw = _read(root, Path(kind.schema), digest, files)
             try:
                 schema = json.loads(raw)
-                jsonschema.Draft202012Validator.check_schema(schema)
+                if memo is None or not memo.knows("schema", digest_of(raw)):
+                    _check_schema(schema)
+                    if memo is not None:
+                        memo.remember("schema", digest_of(raw))
             except json.JSONDecodeError as error:
                 raise PolicyPackError(f"not valid JSON: {error.msg}", file=kind.schema,
                                       line=error.lineno, column=error.colno) from None
-            except jsonschema.exceptions.SchemaError as error:
+            except SchemaProblem as error:
                 where = "/".join(str(p) for p in error.absolute_path)
                 line, column = locate(compose_positions(raw.decode("utf-8", errors="replace")),
                                       tuple(error.absolute_path))
@@ -333,7 +351,7 @@ def load_pack(root: Path) -> Pack:
     checks = root / CHECKS_DIR
     for path in sorted(checks.glob("*.yaml")) if checks.is_dir() else []:
         relative = path.relative_to(root)
-        rule_documents.append((relative.as_posix(), load_pack_yaml(root, relative, "rule", digest, files)))
+        rule_documents.append((relative.as_posix(), load_pack_yaml(root, relative, "rule", digest, files, memo)))
 
     word_lists = {name: _word_list(name, spec, digest) for name, spec in
                   (config.get("word_lists") or {}).items()}
@@ -352,9 +370,29 @@ def load_pack(root: Path) -> Pack:
     )
 
 
+class SchemaProblem(Exception):
+    """A JSON Schema that is not one: ``jsonschema``'s SchemaError, carried without importing it up front."""
+
+    def __init__(self, message: str, absolute_path: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.absolute_path = absolute_path
+
+
+def _check_schema(schema: Any) -> None:
+    import jsonschema
+
+    try:
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except jsonschema.exceptions.SchemaError as error:
+        raise SchemaProblem(error.message, error.absolute_path) from None
+
+
 def _word_list(name: str, spec: dict[str, Any], digest: Any) -> frozenset[str]:
     """The words of a pack's word list: the string literals assigned to the named variables in files that an
     installed distribution ships (read as text, never imported, so that loading the pack stays fast)."""
+    import importlib.metadata
+
     try:
         distribution = importlib.metadata.distribution(spec["distribution"])
     except importlib.metadata.PackageNotFoundError:

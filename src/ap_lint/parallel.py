@@ -10,8 +10,6 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, Sequence, TypeVar
 
 from ap_lint.errors import ApLintError
@@ -54,6 +52,9 @@ def map_chunks(task: Callable[[Sequence[Item]], list[Result]], items: Sequence[I
     global _TASK, _ITEMS
     if jobs <= 1 or len(items) < min_items or "fork" not in multiprocessing.get_all_start_methods():
         return task(items)
+    from concurrent.futures import ProcessPoolExecutor  # only when forking: a run that never forks skips it
+    from concurrent.futures.process import BrokenProcessPool
+
     jobs = min(jobs, MAX_JOBS, JOBS_PER_CORE * default_jobs())
     chunk_count = jobs * 4
     size = -(-len(items) // chunk_count)

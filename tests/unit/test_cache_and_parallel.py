@@ -159,6 +159,52 @@ def test_the_history_pass_gives_the_same_findings_cached_parallel_and_cold(big_r
     assert len([row for row in after if str(row[3]).startswith("history-")]) == 3
 
 
+def _notes(result: CheckResult) -> list[str]:
+    return [note for note in result.notes if "cache" not in note]
+
+
+def test_a_history_that_changed_under_the_same_files_is_not_served_from_the_cache(big_register: Path,
+                                                                                   tmp_path: Path) -> None:
+    """The files end as they began, but two new commits changed a decision's date and put it back: the
+    warm run must judge the new history, as a cold run does (the result is keyed by the commit too)."""
+    placements = big_register / "records/placements/oakfield"
+    commit_snapshot(big_register, "The register", "2026-10-20", "Ann Example")
+    cache = tmp_path / "cache"
+    before = _check(big_register, jobs=1, cache_dir=cache)
+    moved = placements / "oakfield-2026-105.yaml"
+    original = moved.read_text("utf-8")
+    moved.write_text(original.replace("  date: 2026-09-03", "  date: 2026-08-28", 1), "utf-8")
+    commit_snapshot(big_register, "Move a decision", "2026-11-02", "Ben Sample")
+    moved.write_text(original, "utf-8")
+    commit_snapshot(big_register, "Move it back", "2026-11-03", "Ben Sample")
+    warm = _check(big_register, jobs=1, cache_dir=cache)
+    cold = _check(big_register, jobs=1)
+    assert _shape(warm) == _shape(cold) and _notes(warm) == _notes(cold)
+    fixed = [row for row in _shape(cold) if row[3] == "history-decision-date-fixed"]
+    assert fixed and fixed[0][0] == "records/placements/oakfield/oakfield-2026-105.yaml"
+    assert _shape(cold) != _shape(before)
+
+
+def test_a_staged_check_gives_the_same_findings_with_a_warm_cache(big_register: Path, tmp_path: Path) -> None:
+    """Pre-commit's check (--staged) reuses the cache for what the register held before the change too; it
+    must report exactly what a cold scoped run reports, the findings the change causes elsewhere included."""
+    import ap_lint
+
+    placements = big_register / "records/placements/oakfield"
+    commit_snapshot(big_register, "The register", "2026-10-20", "Ann Example")
+    cache = tmp_path / "cache"
+    ap_lint.check(big_register, today=TODAY, cache_dir=cache)  # warm
+    copy = placements / "oakfield-2026-199.yaml"
+    copy.write_text((placements / "oakfield-2026-105.yaml").read_text("utf-8"), "utf-8")  # same id, sessions
+    subprocess.run(["git", "add", str(copy)], cwd=big_register, check=True, capture_output=True)
+    warm = ap_lint.check(big_register, today=TODAY, staged=True, cache_dir=cache)
+    cold = ap_lint.check(big_register, today=TODAY, staged=True)
+    assert _shape(warm) == _shape(cold) and warm.not_shown == cold.not_shown > 0
+    assert warm.scope == cold.scope == frozenset({"records/placements/oakfield/oakfield-2026-199.yaml"})
+    elsewhere = [row for row in _shape(cold) if row[0] != "records/placements/oakfield/oakfield-2026-199.yaml"]
+    assert elsewhere, "the clash the copy causes is reported on the record it clashes with too"
+
+
 def test_a_worker_that_dies_ends_the_run_with_a_message() -> None:
     def die_in_one_worker(chunk: Sequence[int]) -> list[int]:
         if 0 in chunk:

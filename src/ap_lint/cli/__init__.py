@@ -1,12 +1,15 @@
 """The command line: a thin layer that parses options, calls the engine, prints, and maps results to exit codes.
 
 Exit codes: 0 no errors (warnings allowed), 1 errors, 2 usage, configuration
-or internal failure. Every command is a module of this package, registered below.
+or internal failure. Every command is a module of this package, registered in
+COMMANDS below and imported only when it runs (or help lists it), so that
+``ap-lint check`` never pays for the governors' report or the editor's server.
 """
 
 from __future__ import annotations
 
 import gc
+import importlib
 import os
 import sys
 import traceback
@@ -15,19 +18,41 @@ from typing import Any, Callable
 import click
 
 from ap_lint import __version__
-from ap_lint.cli.audit import audit_command
-from ap_lint.cli.check import check
-from ap_lint.cli.common import EXIT_FAILURE, EXIT_OK
-from ap_lint.cli.editor import editor_schemas_command, lsp_command
-from ap_lint.cli.history import history_command
-from ap_lint.cli.init import init_command
-from ap_lint.cli.new import new_command
-from ap_lint.cli.report import report_command
-from ap_lint.cli.rules import coverage_command, docs_command, explain_command, test_rules_command
-from ap_lint.errors import ApLintError
+from ap_lint.errors import EXIT_FAILURE, EXIT_OK, ApLintError
+
+#: every command, in the order help lists them: its name, and the module and function that define it
+COMMANDS: dict[str, tuple[str, str]] = {
+    "check": ("ap_lint.cli.check", "check"),
+    "explain": ("ap_lint.cli.rules", "explain_command"),
+    "coverage": ("ap_lint.cli.rules", "coverage_command"),
+    "test-rules": ("ap_lint.cli.rules", "test_rules_command"),
+    "docs": ("ap_lint.cli.rules", "docs_command"),
+    "history": ("ap_lint.cli.history", "history_command"),
+    "report": ("ap_lint.cli.report", "report_command"),
+    "audit": ("ap_lint.cli.audit", "audit_command"),
+    "editor-schemas": ("ap_lint.cli.editor", "editor_schemas_command"),
+    "lsp": ("ap_lint.cli.editor", "lsp_command"),
+    "new": ("ap_lint.cli.new", "new_command"),
+    "init": ("ap_lint.cli.init", "init_command"),
+}
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The group of COMMANDS, each imported when it is asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context | None, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, attribute = COMMANDS[cmd_name]
+        command = getattr(importlib.import_module(module), attribute)
+        assert isinstance(command, click.Command) and command.name == cmd_name, cmd_name
+        return command
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ap-lint")
 def cli() -> None:
     """Check an alternative provision register against its policy.
@@ -36,11 +61,6 @@ def cli() -> None:
     checked with JSON Schemas (schemas/) and the policy with declarative rules
     (rules/).
     """
-
-
-for command in (check, explain_command, coverage_command, test_rules_command, docs_command, history_command,
-                report_command, audit_command, editor_schemas_command, lsp_command, new_command, init_command):
-    cli.add_command(command)
 
 
 def _handle_errors(function: Callable[[], Any]) -> int:

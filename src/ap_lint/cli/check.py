@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 
 from ap_lint import api
-from ap_lint.audit.asof import check_as_of, parse_day
 from ap_lint.cli.common import (
     PACK_OPTION, TODAY_OPTION, cache_directory, exit_code, parse_outputs, resolve_format,
     resolve_jobs, resolve_today, split_paths, use_color, write_outputs,
@@ -56,6 +55,8 @@ def check(paths: tuple[Path, ...], today: str | None, pack_dir: Path | None, out
         raise click.UsageError("--as-of checks the whole register as it stood on that day (today = that day): "
                                "leave out --today, --since, --staged and FILEs.")
     if as_of is not None:
+        from ap_lint.audit.asof import check_as_of, parse_day  # the register as it stood: read from git
+
         result = check_as_of(register_root, parse_day(as_of, "--as-of"), pack=pack_dir, time_zone=api.TIME_ZONE)
     else:
         result = api.check(register_root, today=resolve_today(today), pack=pack_dir, since=since, staged=staged,

@@ -13,14 +13,12 @@ import click
 from ap_lint import cache
 from ap_lint.api import today_in_time_zone
 from ap_lint.checker import CheckResult
-from ap_lint.errors import ConfigError, RegisterNotFound
+from ap_lint.errors import EXIT_FAILURE, EXIT_FINDINGS, EXIT_OK, ConfigError, RegisterNotFound
 from ap_lint.fsutil import write_atomic
 from ap_lint.load.register import RECORDS_DIR, find_register_root
 from ap_lint.parallel import JOBS_PER_CORE, MAX_JOBS, default_jobs
 from ap_lint.output.escape import visible
 from ap_lint.output.formats import REPORTER_BY_NAME, ReportOptions, failing_findings
-
-EXIT_OK, EXIT_FINDINGS, EXIT_FAILURE = 0, 1, 2
 
 
 def exit_code(result: CheckResult, fail_on: str = "error") -> int:

@@ -18,6 +18,7 @@ from cel_expr_python.ext.ext_optional import ExtOptional
 from cel_expr_python.ext.ext_strings import ExtStrings
 
 from ap_lint.evaluate.functions import FUNCTIONS, OVERLOADS
+from ap_lint.memo import PackMemo, digest_of
 
 _TYPES = {
     "int": cel.Type.INT, "string": cel.Type.STRING, "double": cel.Type.DOUBLE, "bool": cel.Type.BOOL,
@@ -41,6 +42,14 @@ def _signatures(params: list[str]) -> list[list[str]]:
         choices = ["map", "null"] if param == "map?" else [param]
         signatures = [[*signature, choice] for signature in signatures for choice in choices]
     return signatures
+
+
+def _overload_ids() -> list[str]:
+    """The id of every function overload declared (they name the functions a compiled expression calls)."""
+    return [f"{name}_" + "_".join(signature) + f":{returns}"
+            for name, first in FUNCTIONS.items()
+            for _, returns, params in [first, *OVERLOADS.get(name, [])]
+            for signature in _signatures(params)]
 
 
 def _function_declarations() -> list[Any]:
@@ -99,19 +108,34 @@ def _safe(impl: Any) -> Any:
 class Environment:
     """A CEL environment declaring the variables that one kind of rule context provides."""
 
-    def __init__(self, variables: Iterable[str]) -> None:
+    def __init__(self, variables: Iterable[str], memo: PackMemo | None = None) -> None:
         self.variables = tuple(sorted(set(variables)))
         self._env = cel.NewEnv(
             variables={name: cel.Type.DYN for name in self.variables},
             extensions=[ExtStrings(), ExtBindings(), ExtMath(), ExtOptional()],
             functions=_function_declarations(),
         )
+        self.memo = memo
+        #: what a compiled expression depends on besides its text: the variables and the functions declared
+        self._signature = "\0".join([*self.variables, "", *_overload_ids()])
 
     def compile(self, source: str) -> "Program":
+        """``source`` parsed and type-checked here (or read back from the memo, compiled before)."""
+        key = digest_of(self._signature, source) if self.memo is not None else ""
+        if self.memo is not None:
+            blob = self.memo.blob("cel", key)
+            if blob is not None:
+                try:
+                    return Program(source, self._env.deserialize(blob))
+                except (RuntimeError, ValueError, TypeError):
+                    pass  # not what serialize wrote: compile it afresh
         try:
-            return Program(source, self._env.compile(source))
+            compiled = self._env.compile(source)
         except RuntimeError as error:
             raise ExpressionError(_first_line(str(error))) from None
+        if self.memo is not None:
+            self.memo.remember_blob("cel", key, compiled.serialize())
+        return Program(source, compiled)
 
     def activation(self, data: dict[str, Any]) -> Any:
         return self._env.Activation(data)

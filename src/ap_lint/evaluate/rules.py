@@ -18,6 +18,7 @@ from ap_lint.evaluate.expressions import (Environment, EvaluationError, Expressi
                                          bind_variables, used_variables)
 from ap_lint.findings import JsonPath, Severity
 from ap_lint.load.loader import compose_positions, locate
+from ap_lint.memo import PackMemo
 from ap_lint.pack import Pack
 
 #: variables every rule context provides, besides relations and single records
@@ -246,8 +247,9 @@ def _verdict(check: Program, activation: Any) -> Any:
 class RuleCompiler:
     """Compiles a pack's rule documents, with one CEL environment per record kind."""
 
-    def __init__(self, pack: Pack) -> None:
+    def __init__(self, pack: Pack, memo: PackMemo | None = None) -> None:
         self.pack = pack
+        self.memo = memo  # compiled expressions remembered by a cache folder
         self._environments: dict[tuple[str, str], Environment] = {}
         #: a rule compiled for each further kind it applies to, by (rule id, kind)
         self._variants: dict[tuple[str, str], Rule] = {}
@@ -262,7 +264,7 @@ class RuleCompiler:
         key = (kind, mode)
         if key not in self._environments:
             extra = {"plain": (), "loop": LOOP_VARIABLES, "scan": SCAN_VARIABLES}[mode]
-            self._environments[key] = Environment([*self.variables_for(kind), *extra])
+            self._environments[key] = Environment([*self.variables_for(kind), *extra], self.memo)
         return self._environments[key]
 
     def screen(self, kind: str, rules: list[Rule]) -> "Screen":

@@ -22,6 +22,7 @@ against the current register. Outside git the checks are skipped with a note.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -261,6 +262,30 @@ class HistoryPass:
 
 def _words(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def history_key(root: Path, rules: list[Rule], since: str | None = None,
+                paths: Iterable[str] | None = None) -> str:
+    """What the history pass's result depends on besides the files' contents and ``today``, as text.
+
+    The commit checked out names the whole history before it (a shallow clone's boundary too); with
+    ``since`` the merge-base it is judged from; and which files git does not track yet (new to the
+    history, and newer than the rest). Two runs with the same key, the same files and the same day give
+    the same history findings and notes, so a cached result may stand for them without reading history.
+    A few git commands, whatever the history's length.
+    """
+    if not any(rule.history is not None for rule in rules):
+        return "no history rules"
+    try:
+        repository = Repository.open(root)
+    except NotARepository as reason:
+        return f"not a repository: {reason}"
+    base = repository.merge_base(since) if since is not None else ""
+    untracked = repository.runner.output("ls-files", "-z", "--others", "--exclude-standard", "--", RECORDS_DIR)
+    scope = "\0".join(sorted(paths)) if paths is not None else "*"
+    digest = hashlib.blake2b(untracked, digest_size=16).hexdigest()
+    return "\n".join((repository.prefix, repository.head or "", " ".join(sorted(repository.boundary)), base, scope,
+                      digest))
 
 
 def check_history(root: Path, compiler: RuleCompiler, rules: list[Rule], records: list[Record], today: str,

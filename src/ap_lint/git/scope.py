@@ -29,6 +29,7 @@ from ap_lint.pack import CHECKS_DIR
 
 if TYPE_CHECKING:
     from ap_lint.checker import Checker, CheckOptions, CheckResult
+    from ap_lint.context import RunContext
 
 def _runner(root: Path) -> GitRunner:
     return GitRunner(root)
@@ -177,9 +178,11 @@ def changes_pack(checker: Checker, root: Path, files: frozenset[str]) -> bool:
     return any(f in pack_files or f.startswith(checks) for f in files)
 
 
-def _before(checker: Checker, options: CheckOptions, result: CheckResult, change: Scope) -> CheckResult:
+def _before(checker: Checker, options: CheckOptions, result: CheckResult, change: Scope,
+            run: RunContext | None = None, problems: list[Finding] | None = None) -> CheckResult:
     """The check as it comes out with the changed files at their previous version."""
-    _, problems = discover(options.root, checker.pack)
+    if problems is None:
+        _, problems = discover(options.root, checker.pack)
     old = read_at(options.root, change.base, change.files)
     records = [r for r in result.records if r.file not in change.files]
     kinds = {r.file: r.kind for r in result.records}
@@ -204,15 +207,16 @@ def _before(checker: Checker, options: CheckOptions, result: CheckResult, change
         except (OSError, UnicodeDecodeError):
             return None
 
-    return checker.evaluate(options.root, records, problems, text_of, checker.run_context(options.today))
+    return checker.evaluate(options.root, records, problems, text_of,
+                            run if run is not None else checker.run_context(options.today))
 
 
 def _identity(finding: Finding) -> tuple[object, ...]:
     return (finding.file, finding.rule, finding.severity, finding.path, finding.message, finding.waived_by)
 
 
-def scope_to_change(checker: Checker, options: CheckOptions, result: CheckResult,
-                    change: Scope) -> tuple[CheckResult, int]:
+def scope_to_change(checker: Checker, options: CheckOptions, result: CheckResult, change: Scope,
+                    run: RunContext | None = None, problems: list[Finding] | None = None) -> tuple[CheckResult, int]:
     """Keep the findings that concern ``change``; return the scoped result and how many were left out.
 
     Kept: every finding on a changed file, and every finding elsewhere that is
@@ -225,7 +229,7 @@ def scope_to_change(checker: Checker, options: CheckOptions, result: CheckResult
         return dataclasses.replace(result, notes=[*result.notes, note]), 0
     earlier: set[tuple[object, ...]] | None = None
     if change.compare:
-        earlier = {_identity(f) for f in _before(checker, options, result, change).findings}
+        earlier = {_identity(f) for f in _before(checker, options, result, change, run, problems).findings}
     # history findings are about commits, not about how records relate: only those on the changed files count
     history = {rule.id for rule in checker.rules if rule.history is not None}
     kept = [f for f in result.findings if f.file in change.files

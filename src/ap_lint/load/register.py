@@ -72,7 +72,7 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 def _odd_name(display: str) -> str | None:
     """Why a path found on disk cannot be a record's name (None: it can): not UTF-8, or a control character."""
-    undecodable = next((c for c in display if 0xDC80 <= ord(c) <= 0xDCFF), None)
+    undecodable = None if display.isascii() else next((c for c in display if 0xDC80 <= ord(c) <= 0xDCFF), None)
     if undecodable is not None:
         return (f"This file's name is not UTF-8 (byte 0x{ord(undecodable) - 0xDC00:02x}), so it was not checked. "
                 "Rename it with letters, digits and hyphens.")
@@ -237,19 +237,15 @@ def record_from_bytes(source: SourceFile, raw: bytes, max_bytes: int) -> Record:
                   problems=problems, comments=comments)
 
 
-def comments_of(source: SourceFile) -> tuple[tuple[int, int, str], ...]:
-    """The comments of a record file on disk (see yaml_comments); none if it cannot be read."""
-    try:
-        text = source.path.read_bytes().decode("utf-8", errors="replace")
-    except OSError:
+def comments_in(raw: bytes, front_matter: bool = False) -> tuple[tuple[int, int, str], ...]:
+    """The comments of a record file's bytes (see yaml_comments), lines counted in the whole file."""
+    if b"#" not in raw:
         return ()
-    if "#" not in text:
-        return ()
-    if source.front_matter:
-        body, offset = _front_matter(text.encode("utf-8"))
+    if front_matter:
+        body, offset = _front_matter(raw)
         return tuple((line + offset, column, comment)
                      for line, column, comment in yaml_comments(body.decode("utf-8", errors="replace")))
-    return yaml_comments(text)
+    return yaml_comments(raw.decode("utf-8", errors="replace"))
 
 
 def yaml_comments(text: str) -> tuple[tuple[int, int, str], ...]:

@@ -15,12 +15,14 @@ import dataclasses
 import datetime
 import difflib
 import re
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator
 
-import jsonschema
 import jsonschema_rs
 
 from ap_lint.findings import Finding, Fix, JsonPath, format_path
+
+if TYPE_CHECKING:
+    import jsonschema
 
 SCHEMA_RULE = "schema"
 _RESET = {"properties", "items", "prefixItems", "additionalProperties", "patternProperties"}
@@ -33,9 +35,8 @@ class SchemaValidator:
         self.schemas = schemas
         self._fast = {kind: jsonschema_rs.validator_for(schema, validate_formats=True)
                       for kind, schema in schemas.items()}
-        self._full = {kind: jsonschema.Draft202012Validator(
-            schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
-            for kind, schema in schemas.items()}
+        # the reference validator explains a record that fails; made when one first does (importing it is slow)
+        self._full: dict[str, jsonschema.Draft202012Validator] = {}
 
     def is_valid(self, kind: str, data: Any) -> bool:
         fast = self._fast.get(kind)
@@ -43,17 +44,25 @@ class SchemaValidator:
 
     def findings(self, kind: str, file: str, record_id: str, data: Any) -> list[Finding]:
         """Every structural problem of one record, unlocated (line 0)."""
-        if kind not in self._full or self.is_valid(kind, data):
+        if kind not in self.schemas or self.is_valid(kind, data):
             return []
         schema = self.schemas[kind]
         found: list[Finding] = []
-        for error in self._full[kind].iter_errors(data):
+        for error in self._explainer(kind).iter_errors(data):
             for leaf in _leaves(error):
                 found.extend(self._explain(schema, file, record_id, leaf))
         if not found:  # the two validators disagree (a format such as email): explain with the fast one's errors
             found = list(self._fast_findings(kind, schema, file, record_id, data))
         unique = {(f.path, f.message): f for f in found}
         return _capped(sorted(unique.values(), key=lambda f: (f.path, f.message)))
+
+    def _explainer(self, kind: str) -> "jsonschema.Draft202012Validator":
+        if kind not in self._full:
+            import jsonschema
+
+            self._full[kind] = jsonschema.Draft202012Validator(
+                self.schemas[kind], format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+        return self._full[kind]
 
     def subschema_at(self, kind: str, path: JsonPath) -> dict[str, Any]:
         """The schema of the value at ``path`` in a record of ``kind`` (properties and items, $refs followed);
@@ -253,7 +262,9 @@ def _capped(findings: list[Finding]) -> list[Finding]:
 def _leaves(error: jsonschema.ValidationError) -> Iterator[jsonschema.ValidationError]:
     """The most specific errors: inside anyOf/oneOf, the alternatives' own errors."""
     if error.validator in ("anyOf", "oneOf") and error.context:
-        best = jsonschema.exceptions.best_match(error.context)
+        from jsonschema.exceptions import best_match
+
+        best = best_match(error.context)
         yield from _leaves(best) if best is not None else iter([error])
     else:
         yield error
