@@ -14,6 +14,7 @@ import click.formatting
 import pytest
 from click.testing import CliRunner
 
+from ap_lint.checker import Checker
 from ap_lint.cli import main
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -21,6 +22,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 RunCli = Callable[..., "subprocess.CompletedProcess[str]"]
 #: variables of the test run's own environment that a user's shell would not set for ap-lint
 SCRUBBED_VARIABLES = ("AP_LINT_TODAY", "FORCE_COLOR", "NO_COLOR", "AP_LINT_DEBUG")
+#: the file of a cache folder that remembers the pack's parsed, validated and compiled files (ap_lint.memo)
+PACK_MEMO = "pack.json"
 
 
 @pytest.fixture(scope="session")
@@ -106,6 +109,48 @@ def _as_text(data: bytes) -> str:
     return data.decode("utf-8", "strict").replace("\r\n", "\n").replace("\r", "\n")
 
 
+def session_pack_memo() -> Path:
+    """The cache folder where this test session remembers what loading a pack gave (``pack.json``, ap_lint.memo).
+
+    As a user's cache folder holds it after their first run. One per session (and
+    per xdist worker), inside the session's temporary user cache folder (``user_cache_home``).
+    """
+    return Path(os.environ["XDG_CACHE_HOME"]) / "ap-lint-pack-memo"
+
+
+def checker_for(root: Path, pack_dir: Path | None = None) -> Checker:
+    """``Checker.for_root(root, pack_dir)``, its pack loaded through the session's pack memo.
+
+    The memo is keyed by the bytes of each pack file and keeps only what passed, so a
+    pack a test changed is loaded afresh and a broken file is always reported; the
+    costly steps of an unchanged pack are done once a session. For tests about
+    something other than loading a pack (tests/unit/test_memo.py holds a remembered
+    pack to a cold one's findings). The check itself has no cache unless it is given one.
+    """
+    return Checker.for_root(root, pack_dir, session_pack_memo())
+
+
+def seeded_cache_folder(folder: Path) -> Path:
+    """Make ``folder`` a new cache folder for one run, holding the session's pack memo; return it.
+
+    Pass it as AP_LINT_CACHE_DIR, and :func:`keep_pack_memo` after the run. The check's own
+    cache starts empty: the run is a cold check of a pack already remembered.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    memo = session_pack_memo() / PACK_MEMO
+    if memo.is_file():
+        shutil.copyfile(memo, folder / PACK_MEMO)
+    return folder
+
+
+def keep_pack_memo(folder: Path) -> None:
+    """Keep what a run added to the pack memo of its cache folder ``folder`` for the session's later runs."""
+    learnt = folder / PACK_MEMO
+    if learnt.is_file() and not learnt.is_symlink():
+        session_pack_memo().mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(learnt, session_pack_memo() / PACK_MEMO)
+
+
 @pytest.fixture(scope="session")
 def run_cli(tmp_path_factory: pytest.TempPathFactory) -> RunCli:
     """Run ``ap-lint ARGS...`` as a user runs it and return the completed "process".
@@ -115,12 +160,21 @@ def run_cli(tmp_path_factory: pytest.TempPathFactory) -> RunCli:
     arguments: ``cwd`` (default: the repository root) and ``env`` (extra variables;
     pass ``NO_COLOR=""`` to clear it). Each run keeps its cache in a new temporary
     folder (AP_LINT_CACHE_DIR), never in the register it checks, unless ``env`` names one.
+
+    That new folder starts with the session's pack memo (:func:`session_pack_memo`),
+    as a user's cache folder holds it after their first run, and what the run adds
+    to it is kept for the next; the check's own cache starts empty every time. A
+    folder the test names itself is left as the test made it.
     """
 
     def run(*args: str | Path, cwd: Path | None = None,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        extra = {"AP_LINT_CACHE_DIR": str(tmp_path_factory.mktemp("cache")), **(env or {})}
-        return run_in_process(args, cwd or REPO_ROOT, extra)
+        if env is not None and "AP_LINT_CACHE_DIR" in env:  # the test's own folder, as it made it
+            return run_in_process(args, cwd or REPO_ROOT, env)
+        cache = seeded_cache_folder(tmp_path_factory.mktemp("cache"))
+        done = run_in_process(args, cwd or REPO_ROOT, {"AP_LINT_CACHE_DIR": str(cache), **(env or {})})
+        keep_pack_memo(cache)
+        return done
 
     return run
 
@@ -130,17 +184,20 @@ def run_cli_process(tmp_path_factory: pytest.TempPathFactory) -> RunCli:
     """Run ``ap-lint ARGS...`` in a subprocess (``python -m ap_lint``) and return the completed process.
 
     For what only a real process shows (start-up, the interpreter's own handling of
-    streams and signals); otherwise as ``run_cli``.
+    streams and signals); otherwise as ``run_cli`` (its cache folder too).
     """
 
     def run(*args: str | Path, cwd: Path | None = None,
             env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-        extra = {"AP_LINT_CACHE_DIR": str(tmp_path_factory.mktemp("cache")), **(env or {})}
-        return subprocess.run(
+        cache = seeded_cache_folder(tmp_path_factory.mktemp("cache"))
+        extra = {"AP_LINT_CACHE_DIR": str(cache), **(env or {})}
+        done = subprocess.run(
             [sys.executable, "-m", "ap_lint", *(str(a) for a in args)],
             cwd=cwd or REPO_ROOT, env=cli_environment(**extra),
             capture_output=True, text=True, timeout=60, check=False,
         )
+        keep_pack_memo(cache)
+        return done
 
     return run
 

@@ -5,15 +5,14 @@ run ``ap-lint check --format json`` and get exactly one error, from the right ru
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.conftest import RunCli
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TODAY = "2026-11-28"
@@ -94,35 +93,30 @@ BREAKS = [
 ]
 
 
-def _check_json(root: Path) -> dict[str, Any]:
-    completed = subprocess.run(
-        [sys.executable, "-m", "ap_lint", "check", str(root), "--pack", str(REPO_ROOT), "--today", TODAY,
-         "--format", "json"],
-        capture_output=True, text=True, timeout=120, check=False,
-        env={**{k: v for k, v in os.environ.items() if not k.startswith("AP_LINT_")}, "NO_COLOR": "1"},
-    )
+def _check_json(run_cli: RunCli, root: Path) -> dict[str, Any]:
+    completed = run_cli("check", str(root), "--pack", str(REPO_ROOT), "--today", TODAY, "--format", "json")
     assert completed.returncode in (0, 1), completed.stderr
     report: dict[str, Any] = json.loads(completed.stdout)
     return report
 
 
-def test_the_example_register_has_no_errors(tmp_path: Path) -> None:
+def test_the_example_register_has_no_errors(run_cli: RunCli, tmp_path: Path) -> None:
     shutil.copytree(REPO_ROOT / "records", tmp_path / "records")
-    report = _check_json(tmp_path)
+    report = _check_json(run_cli, tmp_path)
     assert [f for f in report["findings"] if f["severity"] == "error"] == []
     assert sorted(f["rule"] for f in report["findings"] if not f.get("waived_by")) == [
         "policy-cites-current-guidance", "policy-review-due"]
 
 
 @pytest.mark.parametrize("broken", BREAKS, ids=[b.name for b in BREAKS])
-def test_breaking_one_row_gives_one_finding_there(broken: Break, tmp_path: Path) -> None:
+def test_breaking_one_row_gives_one_finding_there(run_cli: RunCli, broken: Break, tmp_path: Path) -> None:
     shutil.copytree(REPO_ROOT / "records", tmp_path / "records")
     path = tmp_path / broken.file
     text = path.read_text("utf-8")
     assert text.count(broken.old) == 1, f"{broken.file} no longer holds the text this test breaks"
     path.write_text(text.replace(broken.old, broken.new), "utf-8")
 
-    report = _check_json(tmp_path)
+    report = _check_json(run_cli, tmp_path)
 
     found = [(f["rule"], f["clause"], f["file"], f["line"], f["column"]) for f in report["findings"]
              if f["severity"] == broken.severity and "/policy/" not in "/" + f["file"] and not f.get("waived_by")]

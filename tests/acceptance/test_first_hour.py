@@ -48,7 +48,8 @@ def edit(root: Path, relative: str, old: str, new: str) -> int:
 
 
 def findings(run_cli: Run, root: Path, *extra: str) -> list[dict[str, Any]]:
-    done = run_cli("check", root, "--today", TODAY, "--format", "json", "--no-cache", *extra, cwd=root)
+    """The findings of ``ap-lint check --format json`` (a cold check: run_cli's cache folder starts empty)."""
+    done = run_cli("check", root, "--today", TODAY, "--format", "json", *extra, cwd=root)
     assert done.returncode in (0, 1), done.stderr
     result: list[dict[str, Any]] = json.loads(done.stdout)["findings"]
     return result

@@ -57,7 +57,8 @@ def line_of(root: Path, relative: str, text: str) -> int:
 
 
 def findings(run_cli: Run, root: Path, today: str = TODAY) -> list[dict[str, Any]]:
-    done = run_cli("check", root, "--today", today, "--format", "json", "--no-cache", cwd=root)
+    """The findings of ``ap-lint check --format json`` (a cold check: run_cli's cache folder starts empty)."""
+    done = run_cli("check", root, "--today", today, "--format", "json", cwd=root)
     assert done.returncode in (0, 1), done.stderr
     return [f for f in json.loads(done.stdout)["findings"] if not f.get("waived_by")]
 

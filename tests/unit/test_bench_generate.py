@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
-from ap_lint.checker import Checker, CheckOptions
+from ap_lint.checker import CheckOptions
+from tests.conftest import checker_for
 
 REPO = Path(__file__).resolve().parents[2]
 TODAY = "2026-11-28"
@@ -45,7 +46,7 @@ def test_a_generated_register_passes_the_check_with_no_errors(tmp_path: Path, pl
     root = tmp_path / "register"
     generate.generate(root, placements, seed=7)
 
-    result = Checker.for_root(root, REPO).check(CheckOptions(root=root, today=TODAY, pack_dir=REPO))
+    result = checker_for(root, REPO).check(CheckOptions(root=root, today=TODAY, pack_dir=REPO))
 
     assert [f"{f.file}:{f.line}:{f.column}: [{f.rule}] {f.message}" for f in result.errors][:5] == []
     counts = result.counts_by_kind()
@@ -182,7 +183,7 @@ def test_the_same_seed_makes_the_same_history_and_another_seed_does_not(tmp_path
 def test_a_register_with_a_long_history_passes_the_check_history_rules_included(tmp_path: Path) -> None:
     generate.generate(tmp_path, 300, seed=7, commits=200)
 
-    result = Checker.for_root(tmp_path, REPO).check(CheckOptions(root=tmp_path, today=TODAY, pack_dir=REPO))
+    result = checker_for(tmp_path, REPO).check(CheckOptions(root=tmp_path, today=TODAY, pack_dir=REPO))
 
     assert [f"{f.file}:{f.line}:{f.column}: [{f.rule}] {f.message}" for f in result.errors][:5] == []
     assert not [note for note in result.notes if "history checks skipped" in note]
@@ -199,5 +200,5 @@ def test_new_commits_on_top_change_a_few_placements_and_keep_the_register_compli
     assert _git(tmp_path, "status", "--porcelain", "records") == ""
     assert 1 <= len(changed) <= 12
     assert set(_git(tmp_path, "diff", "--name-only", before, "HEAD").split()) == set(changed)
-    result = Checker.for_root(tmp_path, REPO).check(CheckOptions(root=tmp_path, today=TODAY, pack_dir=REPO))
+    result = checker_for(tmp_path, REPO).check(CheckOptions(root=tmp_path, today=TODAY, pack_dir=REPO))
     assert [f"{f.file}:{f.line}:{f.column}: [{f.rule}] {f.message}" for f in result.errors][:5] == []

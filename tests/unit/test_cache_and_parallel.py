@@ -12,9 +12,10 @@ from typing import Sequence
 
 import pytest
 
-from ap_lint.checker import Checker, CheckOptions, CheckResult
+from ap_lint.checker import CheckOptions, CheckResult
 from ap_lint.git.runner import commit_snapshot
 from ap_lint.parallel import WorkerDied, map_chunks
+from tests.conftest import checker_for
 
 TODAY = "2026-11-28"
 COPIES = 40  # a tiny register: the fork threshold is lowered for these tests
@@ -44,7 +45,7 @@ def big_register(register_copy: Path) -> Path:
 
 
 def _check(root: Path, **options: object) -> CheckResult:
-    return Checker.for_root(root).check(CheckOptions(root=root, today=TODAY, min_parallel_items=MIN_PARALLEL_ITEMS,
+    return checker_for(root).check(CheckOptions(root=root, today=TODAY, min_parallel_items=MIN_PARALLEL_ITEMS,
                                                      **options))  # type: ignore[arg-type]
 
 
@@ -82,9 +83,9 @@ def test_cached_runs_equal_cold_serial_run(big_register: Path, tmp_path: Path) -
 def test_cache_is_ignored_when_today_changes(big_register: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     _check(big_register, cache_dir=cache)
-    later = Checker.for_root(big_register).check(CheckOptions(root=big_register, today="2027-06-30",
+    later = checker_for(big_register).check(CheckOptions(root=big_register, today="2027-06-30",
                                                               cache_dir=cache, jobs=1))
-    cold_later = Checker.for_root(big_register).check(CheckOptions(root=big_register, today="2027-06-30", jobs=1))
+    cold_later = checker_for(big_register).check(CheckOptions(root=big_register, today="2027-06-30", jobs=1))
     assert _shape(later) == _shape(cold_later)
 
 

@@ -11,8 +11,9 @@ from typing import Any, Callable
 import pytest
 
 from ap_lint.cache import cache_directory, cache_problem, user_cache_home
-from ap_lint.checker import Checker, CheckOptions, CheckResult
+from ap_lint.checker import CheckOptions, CheckResult
 from ap_lint.git.runner import commit_snapshot
+from tests.conftest import checker_for
 
 TODAY = "2026-11-28"
 PLACEMENT = "records/placements/oakfield/oakfield-2026-001.yaml"
@@ -20,7 +21,7 @@ RULE = "placement-rationale-substantive"
 
 
 def _check(root: Path, cache: Path | None = None) -> CheckResult:
-    return Checker.for_root(root).check(CheckOptions(root=root, today=TODAY, jobs=1, cache_dir=cache))
+    return checker_for(root).check(CheckOptions(root=root, today=TODAY, jobs=1, cache_dir=cache))
 
 
 def _shape(result: CheckResult) -> list[tuple[object, ...]]:

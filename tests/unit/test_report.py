@@ -27,7 +27,7 @@ from ap_lint.output.report import build_report, load_report_spec, render_html, r
 from ap_lint.output.report.model import DueItem, FindingsByClause, ListTable, Report
 from ap_lint.output.report.render import due_when, long_date, markdown_cell
 
-from tests.conftest import REPO_ROOT, write_files
+from tests.conftest import REPO_ROOT, checker_for, write_files
 
 TODAY = "2026-11-28"
 RULES_KEPT = ("behaviour-directed-by-principal.yaml", "policy-review-due.yaml")
@@ -149,7 +149,7 @@ def known(tmp_path_factory: pytest.TempPathFactory) -> Report:
 
 
 def check(register: Path, pack: Path, today: str = TODAY) -> tuple[Checker, CheckResult]:
-    checker = Checker.for_root(register, pack)
+    checker = checker_for(register, pack)
     return checker, checker.check(CheckOptions(root=register, today=today, pack_dir=pack))
 
 
