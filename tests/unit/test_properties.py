@@ -136,6 +136,7 @@ def mutated(draw: st.DrawFn, record: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+@pytest.mark.slow  # 200 checks of the whole register: seconds
 @SLOWER
 @given(st.data())
 def test_mutated_records_never_crash_the_checker(checker: Checker, base: tuple[list[SourceFile], list[Record]],
