@@ -50,7 +50,7 @@ class Evaluator:
                 for variant in compiler.variants(rule):
                     self.rules_by_kind.setdefault(variant.kind, []).append(variant)
         self.screens = {kind: compiler.screen(kind, kind_rules) for kind, kind_rules in self.rules_by_kind.items()}
-        self.scan_filters = scan_filters(rules)
+        self.scan_filters = compiler_scan_filters(compiler, rules)
         # `rules` in a rule's context: every rule of the pack by id, with what waivers need to know of it
         self.rule_catalogue = {
             document["id"]: {"applies_to": document["applies_to"], "waivable": document.get("waivable", True),
@@ -327,6 +327,15 @@ class ScanFilter:
 
 
 _WORD = re.compile(r"[^\W\d_][^\W_]*")
+
+
+def compiler_scan_filters(compiler: RuleCompiler, rules: list[Rule]) -> dict[str, ScanFilter | None]:
+    """``scan_filters(rules)``, made once per compiler and set of rules (the patterns are slow to compile)."""
+    key = ("scan filters", tuple(id(rule) for rule in rules))
+    if key not in compiler.derived:
+        compiler.derived[key] = scan_filters(rules)
+    found: dict[str, ScanFilter | None] = compiler.derived[key]
+    return found
 
 
 def scan_filters(rules: list[Rule]) -> dict[str, ScanFilter | None]:

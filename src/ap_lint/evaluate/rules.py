@@ -254,6 +254,8 @@ class RuleCompiler:
         #: a rule compiled for each further kind it applies to, by (rule id, kind)
         self._variants: dict[tuple[str, str], Rule] = {}
         self._screens: dict[tuple[str, tuple[int, ...]], Screen] = {}
+        #: what the engine makes from compiled rules and keeps for the compiler's life (e.g. scan filters)
+        self.derived: dict[Any, Any] = {}
 
     def variables_for(self, kind: str) -> list[str]:
         single = [name for name, spec in self.pack.kinds.items() if spec.single]
