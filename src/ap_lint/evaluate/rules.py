@@ -17,7 +17,7 @@ from ap_lint.errors import PolicyPackError
 from ap_lint.evaluate.expressions import (Environment, EvaluationError, ExpressionError, Program, Template,
                                          bind_variables, used_variables)
 from ap_lint.findings import JsonPath, Severity
-from ap_lint.load.loader import compose_positions, locate
+from ap_lint.load.positions import compose_positions, locate
 from ap_lint.memo import PackMemo
 from ap_lint.pack import Pack
 
