@@ -19,7 +19,7 @@ from ap_lint.evaluate.limits import bounded_memory
 from ap_lint.evaluate.textscan import Masker, ScanContext, context_for, find, masked, normalise
 from ap_lint.findings import Finding, JsonPath, format_path, parse_path
 from ap_lint.load.loader import iter_text_values
-from ap_lint.load.register import Record, Register
+from ap_lint.load.register import Record, Register, value_at
 from ap_lint.evaluate.rules import Rule, RuleCompiler
 
 RULE_ERROR = "rule-error"
@@ -117,12 +117,17 @@ class Evaluator:
 
     def context_key(self, register: Register, record: Record, salt: str) -> str:
         """A digest of everything a record's rules can see: its content and its related records'."""
-        digest = hashlib.blake2b(salt.encode(), digest_size=16)
-        digest.update(record.digest.encode())
+        parts = [salt, record.digest, "+" if record.newer else ""]
         for relation in self.pack.relations.get(record.kind, []):
-            _, members = register.related(record, relation)
-            digest.update(b"|" + ",".join(member.digest for member in members).encode())
-        return digest.hexdigest()
+            if relation.field is None:
+                _, members = register.related(record, relation)
+                parts.append(",".join(member.digest for member in members))
+                continue
+            # a group: every member, whatever its order (a superset of the earlier ones an `earlier` relation
+            # lists, and of the group less the record itself): the key changes whenever what it sees may
+            value = value_at(record.data, relation.by)
+            parts.append(register.group_digest(relation, value) if isinstance(value, (str, int, float, bool)) else "")
+        return hashlib.blake2b("|".join(parts).encode(), digest_size=16).hexdigest()
 
     def record_variables(self, register: Register, record: Record, singles: dict[str, Any]) -> tuple[
             dict[str, Any], bool]:
