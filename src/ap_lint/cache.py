@@ -153,7 +153,10 @@ def read_cache_file(path: Path, limit: int = 1 << 31) -> bytes | None:
             return None
         with os.fdopen(descriptor, "rb") as stream:
             descriptor = -1
-            return stream.read(limit + 1)
+            # what the file holds (not the limit: a read of the limit asks for that much memory at once),
+            # and one byte more, so that a file that grew since is seen to be over the limit
+            data = stream.read(info.st_size + 1)
+            return data if len(data) <= limit else None
     except OSError:
         return None
     finally:

@@ -14,7 +14,7 @@ from typing import Callable, Sequence
 
 from ap_lint.cache import CheckCache, cache_problem, finding_to_json
 from ap_lint.context import RunContext
-from ap_lint.evaluate.engine import EvaluationContext, Evaluator, scan_filters, scans_may_match
+from ap_lint.evaluate.engine import EvaluationContext, Evaluator, compiler_scan_filters, scans_may_match
 from ap_lint.findings import Finding
 from ap_lint.memo import PackMemo
 from ap_lint.git.history import check_history, history_key
@@ -126,9 +126,9 @@ class Checker:
         """
         run = run if run is not None else self.run_context("")
         max_bytes, jobs, cache = run.max_file_bytes, run.jobs, run.cache
-        filters = scan_filters(self.rules)
 
         def load_chunk(chunk: Sequence[SourceFile]) -> list[Record]:
+            filters = compiler_scan_filters(self.compiler, self.rules)  # made below, before any fork
             records = []
             for source in chunk:
                 record = read_source(source, max_bytes)
@@ -142,10 +142,13 @@ class Checker:
             return records
 
         if cache is None:
+            compiler_scan_filters(self.compiler, self.rules)
             return map_chunks(load_chunk, sources, jobs, run.min_parallel_items)
         cached = [cache.lookup(source, max_bytes) for source in sources]
-        fresh = iter(map_chunks(load_chunk, [s for s, r in zip(sources, cached) if r is None], jobs,
-                                run.min_parallel_items))
+        to_load = [s for s, r in zip(sources, cached) if r is None]
+        if to_load:
+            compiler_scan_filters(self.compiler, self.rules)  # only a file read afresh is scanned
+        fresh = iter(map_chunks(load_chunk, to_load, jobs, run.min_parallel_items))
         return [record if record is not None else next(fresh) for record in cached]
 
     def validate(self, record: Record) -> None:

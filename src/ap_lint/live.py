@@ -19,7 +19,7 @@ from typing import Any, Mapping
 from ap_lint.api import today_in_time_zone
 from ap_lint.cache import CACHE_DIR_NAME, CheckCache
 from ap_lint.checker import Checker, CheckResult
-from ap_lint.evaluate.engine import EvaluationContext, Evaluator, scan_filters, scans_may_match
+from ap_lint.evaluate.engine import EvaluationContext, Evaluator, compiler_scan_filters, scans_may_match
 from ap_lint.evaluate.locate import read_text
 from ap_lint.findings import Finding
 from ap_lint.git.history import check_history
@@ -59,7 +59,7 @@ class LiveRegister:
         self.jobs = jobs
         self.checker = Checker.for_root(root, pack_dir)
         self.cache_dir = cache_dir
-        self._filters = scan_filters(self.checker.rules)
+        self._filters = compiler_scan_filters(self.checker.compiler, self.checker.rules)
         self._memo = CheckCache(root / CACHE_DIR_NAME, "")  # in memory only: never saved
         self._loaded: dict[tuple[str, str], Record] = {}  # (file, digest of the text) -> record
         self._evaluator: tuple[str, _IncrementalEvaluator] | None = None

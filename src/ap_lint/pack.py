@@ -20,7 +20,8 @@ from typing import Any
 
 from ap_lint.errors import PolicyPackError
 from ap_lint.findings import parse_path
-from ap_lint.load.loader import compose_positions, load_record, locate
+from ap_lint.load.loader import load_record
+from ap_lint.load.positions import compose_positions, locate
 from ap_lint.memo import PackMemo, digest_of
 
 PACK_FILE = Path("rules") / "pack.yaml"

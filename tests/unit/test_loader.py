@@ -15,11 +15,10 @@ from ap_lint.load.loader import (
     MAX_DEPTH,
     MAX_PROBLEMS_PER_RULE,
     LoadedFile,
-    compose_positions,
     iter_text_values,
     load_record,
-    locate,
 )
+from ap_lint.load.positions import compose_positions, locate
 
 PATH = "records/placements/oakfield/oakfield-2026-009.yaml"
 

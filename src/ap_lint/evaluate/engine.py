@@ -19,7 +19,7 @@ from ap_lint.evaluate.limits import bounded_memory
 from ap_lint.evaluate.textscan import Masker, ScanContext, context_for, find, masked, normalise
 from ap_lint.findings import Finding, JsonPath, format_path, parse_path
 from ap_lint.load.loader import iter_text_values
-from ap_lint.load.register import Record, Register
+from ap_lint.load.register import Record, Register, value_at
 from ap_lint.evaluate.rules import Rule, RuleCompiler
 
 RULE_ERROR = "rule-error"
@@ -50,7 +50,7 @@ class Evaluator:
                 for variant in compiler.variants(rule):
                     self.rules_by_kind.setdefault(variant.kind, []).append(variant)
         self.screens = {kind: compiler.screen(kind, kind_rules) for kind, kind_rules in self.rules_by_kind.items()}
-        self.scan_filters = scan_filters(rules)
+        self.scan_filters = compiler_scan_filters(compiler, rules)
         # `rules` in a rule's context: every rule of the pack by id, with what waivers need to know of it
         self.rule_catalogue = {
             document["id"]: {"applies_to": document["applies_to"], "waivable": document.get("waivable", True),
@@ -117,12 +117,17 @@ class Evaluator:
 
     def context_key(self, register: Register, record: Record, salt: str) -> str:
         """A digest of everything a record's rules can see: its content and its related records'."""
-        digest = hashlib.blake2b(salt.encode(), digest_size=16)
-        digest.update(record.digest.encode())
+        parts = [salt, record.digest, "+" if record.newer else ""]
         for relation in self.pack.relations.get(record.kind, []):
-            _, members = register.related(record, relation)
-            digest.update(b"|" + ",".join(member.digest for member in members).encode())
-        return digest.hexdigest()
+            if relation.field is None:
+                _, members = register.related(record, relation)
+                parts.append(",".join(member.digest for member in members))
+                continue
+            # a group: every member, whatever its order (a superset of the earlier ones an `earlier` relation
+            # lists, and of the group less the record itself): the key changes whenever what it sees may
+            value = value_at(record.data, relation.by)
+            parts.append(register.group_digest(relation, value) if isinstance(value, (str, int, float, bool)) else "")
+        return hashlib.blake2b("|".join(parts).encode(), digest_size=16).hexdigest()
 
     def record_variables(self, register: Register, record: Record, singles: dict[str, Any]) -> tuple[
             dict[str, Any], bool]:
@@ -327,6 +332,15 @@ class ScanFilter:
 
 
 _WORD = re.compile(r"[^\W\d_][^\W_]*")
+
+
+def compiler_scan_filters(compiler: RuleCompiler, rules: list[Rule]) -> dict[str, ScanFilter | None]:
+    """``scan_filters(rules)``, made once per compiler and set of rules (the patterns are slow to compile)."""
+    key = ("scan filters", tuple(id(rule) for rule in rules))
+    if key not in compiler.derived:
+        compiler.derived[key] = scan_filters(rules)
+    found: dict[str, ScanFilter | None] = compiler.derived[key]
+    return found
 
 
 def scan_filters(rules: list[Rule]) -> dict[str, ScanFilter | None]:

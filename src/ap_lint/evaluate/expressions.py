@@ -171,6 +171,9 @@ class Program:
         return result
 
 
+_BRACE = re.compile(r"[{}]")
+
+
 def _placeholders(text: str) -> list[tuple[str, bool]]:
     """Split template text into literal parts (False) and CEL placeholders (True).
 
@@ -181,6 +184,13 @@ def _placeholders(text: str) -> list[tuple[str, bool]]:
     literal: list[str] = []
     index = 0
     while index < len(text):
+        brace = _BRACE.search(text, index)
+        if brace is None:
+            literal.append(text[index:])
+            break
+        if brace.start() > index:  # the text up to the next brace is literal, in one piece
+            literal.append(text[index:brace.start()])
+            index = brace.start()
         char = text[index]
         if char in "{}" and text[index:index + 2] == char * 2:
             literal.append(char)

@@ -10,7 +10,7 @@ import re
 from typing import Callable, Sequence
 
 from ap_lint.findings import Finding
-from ap_lint.load.loader import compose_positions, locate
+from ap_lint.load.positions import compose_positions, locate
 
 
 def read_text(path: str | None) -> str | None:

@@ -17,7 +17,7 @@ from ap_lint.errors import PolicyPackError
 from ap_lint.evaluate.expressions import (Environment, EvaluationError, ExpressionError, Program, Template,
                                          bind_variables, used_variables)
 from ap_lint.findings import JsonPath, Severity
-from ap_lint.load.loader import compose_positions, locate
+from ap_lint.load.positions import compose_positions, locate
 from ap_lint.memo import PackMemo
 from ap_lint.pack import Pack
 
@@ -254,6 +254,8 @@ class RuleCompiler:
         #: a rule compiled for each further kind it applies to, by (rule id, kind)
         self._variants: dict[tuple[str, str], Rule] = {}
         self._screens: dict[tuple[str, tuple[int, ...]], Screen] = {}
+        #: what the engine makes from compiled rules and keeps for the compiler's life (e.g. scan filters)
+        self.derived: dict[Any, Any] = {}
 
     def variables_for(self, kind: str) -> list[str]:
         single = [name for name, spec in self.pack.kinds.items() if spec.single]

@@ -23,6 +23,7 @@ against the current register. Outside git the checks are skipped with a note.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -64,13 +65,15 @@ class HistoryPass:
         self.today = today
         self.rules = {rule.id: rule for rule in rules}
         self.trail = Trail([TrailRule.of(rule) for rule in rules], self.pack.kind_of)
-        self.versions = Versions(repository, self.pack, records, max_bytes)
         self.register = Register(self.pack, records)
         self.evaluator = Evaluator(compiler, [], EvaluationContext(today, self.pack.settings, all_rule_ids))
         self.singles = {name: self.register.single(spec) for name, spec in self.pack.kinds.items() if spec.single}
         shallow = bool(repository.boundary)  # a fold that stops at a shallow boundary is not the main line's
         self.cache = (HistoryCache(cache_dir, self.pack.digest, repository.prefix, frozenset(self.rules))
                       if cache_dir is not None and not shallow and not self._tracked(cache_dir) else None)
+        self.max_bytes = max_bytes
+        self.versions = Versions(repository, self.pack, records, max_bytes,
+                                 self.cache.load_versions(max_bytes) if self.cache is not None else None)
         self.notes: list[str] = []
 
     def _tracked(self, cache_dir: Path) -> bool:
@@ -174,7 +177,26 @@ class HistoryPass:
         if since is not None:
             report = [b for b in state.breaches if b.order >= start or (
                 b.event == "first-version" and state.late.get(b.path, {}).get(b.rule) == step)]
-        return self.render(report, state)
+        found = self.render(report, state)
+        self.keep_versions()
+        return found
+
+    def keep_versions(self) -> None:
+        """Keep the versions this run parsed or reused for the next run (only those: the file does not grow)."""
+        versions = self.versions
+        if self.cache is None or versions.used.keys() == versions.kept.keys():
+            return
+        kept = {}
+        for blob, data in versions.used.items():
+            if blob in versions.kept:
+                kept[blob] = data
+                continue
+            try:  # only what JSON gives back unchanged (a YAML key that is a number would not be)
+                if json.loads(json.dumps(data)) == data:
+                    kept[blob] = data
+            except (TypeError, ValueError, RecursionError):
+                continue
+        self.cache.save_versions(kept, self.max_bytes)
 
     # --- findings ---------------------------------------------------------------------------------------------------
 

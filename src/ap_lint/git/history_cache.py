@@ -162,6 +162,40 @@ class HistoryCache:
         except (OSError, ValueError, RecursionError):
             return None
 
+    def _versions_file(self) -> Path:
+        # not *.json: the folds' pruning leaves it alone
+        return self.folder / f"{self.tag}.versions"
+
+    def load_versions(self, max_bytes: int) -> dict[str, Any]:
+        """Parsed versions of record files by git blob id (a blob id names its bytes: they never change)."""
+        path = self._versions_file()
+        if not self._usable() or path.is_symlink():
+            return {}
+        try:
+            raw = read_cache_file(path)
+            document = json.loads(raw.decode("utf-8")) if raw is not None else None
+        except (ValueError, RecursionError):
+            return {}
+        if (not isinstance(document, dict) or document.get("salt") != f"{self.salt}:{max_bytes}"
+                or not isinstance(document.get("versions"), dict)):
+            return {}
+        versions = document["versions"]
+        if not all(_SHA.fullmatch(blob) and (data is None or type(data) is dict) for blob, data in versions.items()):
+            return {}
+        return versions
+
+    def save_versions(self, versions: dict[str, Any], max_bytes: int) -> None:
+        """Keep these parsed versions (those the run used: the file does not grow without bound)."""
+        if not self._usable():
+            return
+        try:
+            text = json.dumps({"salt": f"{self.salt}:{max_bytes}", "versions": versions}, separators=(",", ":"),
+                              ensure_ascii=False)
+            prepare_cache_directory(self.folder.parent)
+            write_atomic(self._versions_file(), text)
+        except (OSError, ValueError, TypeError):
+            pass
+
     def save(self, state: TrailState) -> None:
         """Keep the fold up to its commit; a failure to write only costs time next run."""
         if state.commit is None or not self._usable():

@@ -35,15 +35,19 @@ class Versions:
     """The records that versions of files hold, for one run."""
 
     def __init__(self, repository: Repository, pack: Pack, current: Iterable[Record],
-                 max_bytes: int = MAX_FILE_BYTES) -> None:
+                 max_bytes: int = MAX_FILE_BYTES, kept: dict[str, Any] | None = None) -> None:
         self.repository = repository
+        #: versions parsed by an earlier run, by blob id (from the history cache); those this run used
+        self.kept = kept or {}
+        self.used: dict[str, Any] = {}
         self.pack = pack
         self.current = {record.file: record for record in current}
         self.max_bytes = max_bytes
         self._data: dict[str, Any] = {}
         self._on_disk: dict[str, str] | None = None
-        #: how many blobs were parsed (the rest were shared with the files on disk)
+        #: how many blobs were parsed, and how many read back from ``kept`` (the rest were the files on disk)
         self.parsed = 0
+        self.read_back = 0
 
     def on_disk(self) -> dict[str, str]:
         """Per path, the blob id of the file on disk, where git's index vouches for it."""
@@ -82,6 +86,12 @@ class Versions:
                 if record is not None and disk.get(path) == blob:
                     self._data[blob] = record.data
                     del pending[blob]
+        for blob in [blob for blob in pending if blob in self.kept]:
+            self._data[blob] = self.used[blob] = self.kept[blob]  # parsed by an earlier run: the same bytes
+            self.read_back += 1
+            del pending[blob]
+        if not pending:
+            return
         contents = BlobReader(self.repository.runner).read(pending)
         for blob, path in pending.items():
             raw = contents.get(blob)
@@ -91,7 +101,7 @@ class Versions:
             elif record is not None and record.digest and _digest(raw) == record.digest:
                 self._data[blob] = record.data  # the same bytes as the file on disk
             else:
-                self._data[blob] = self._parse(path, raw)
+                self._data[blob] = self.used[blob] = self._parse(path, raw)
 
     def _parse(self, path: str, raw: bytes) -> Any:
         kind = self.pack.kind_of(path)

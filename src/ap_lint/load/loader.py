@@ -18,11 +18,12 @@ from typing import Any, Iterator
 import yaml
 
 from ap_lint.findings import Finding, Fix, JsonPath, Severity
+from ap_lint.load.syntax import LoadProblem, position_of_offset, syntax_problem
 
 try:  # libyaml is ~8x faster; fall back to the pure-Python parser where it is missing
-    from yaml import CSafeLoader as _BaseLoader
+    from yaml import CSafeLoader as BaseLoader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
-    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+    from yaml import SafeLoader as BaseLoader  # type: ignore[assignment]
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_EXPANDED_NODES = 100_000
@@ -50,21 +51,10 @@ class LoadedFile:
         return self.data is not None
 
 
-class _Problem(Exception):
-    """A problem that stops loading the file."""
-
-    def __init__(self, rule: str, message: str, line: int = 1, column: int = 1) -> None:
-        super().__init__(message)
-        self.rule = rule
-        self.message = message
-        self.line = line
-        self.column = column
-
-
-class _StrictLoader(_BaseLoader):
+class _StrictLoader(BaseLoader):
     """Safe loader that records traps instead of silently converting them.
 
-    Files that may nest deeply are vetted by ``_check_depth`` before it sees them.
+    Files that may nest deeply are vetted by ``check_depth`` before it sees them.
     """
 
     def __init__(self, stream: str) -> None:
@@ -84,7 +74,7 @@ class _StrictLoader(_BaseLoader):
             if key_node.tag == "tag:yaml.org,2002:merge":
                 # '<<' copies fields from elsewhere (and nested merges multiply them, like aliases);
                 # YAML 1.2 tools read it as an ordinary key. Records write their fields out.
-                raise _Problem("yaml-alias-limit",
+                raise LoadProblem("yaml-alias-limit",
                                "'<<' (a merge key) copies fields from elsewhere in the file, and other YAML tools "
                                "read it as a field named '<<'. Write the fields out instead.",
                                key_node.start_mark.line + 1, key_node.start_mark.column + 1)
@@ -239,7 +229,7 @@ def _construct_str(loader: Any, node: yaml.ScalarNode) -> Any:
 
 
 def _refuse_tag(loader: Any, node: yaml.Node) -> Any:
-    raise _Problem(
+    raise LoadProblem(
         "yaml-tag",
         f"The tag '{node.tag}' is not allowed: records hold plain text, numbers, dates, lists and mappings. "
         "Remove the tag.",
@@ -259,141 +249,17 @@ for _tag in ("tag:yaml.org,2002:binary", "tag:yaml.org,2002:set", "tag:yaml.org,
     _StrictLoader.add_constructor(_tag, _refuse_tag)
 
 
-_YAML_HINTS = {
-    "mapping values are not allowed": "A value contains ': '. Put the whole value in quotes.",
-    "found a tab character": "A tab is used for indentation. YAML needs spaces.",
-    "could not find expected ':'": "A line is missing its ':' or a quote is not closed.",
-    "found undefined alias": "An alias (*name) refers to an anchor (&name) that is not defined.",
-    "expected a single document in the stream": "A file holds one record: remove the '---' and what follows, "
-                                                "or move it to a file of its own.",
-    "found unexpected end of stream": "A quote or bracket is not closed.",
-}
-
-
-def _syntax_problem(error: yaml.YAMLError, text: str) -> _Problem:
-    if isinstance(error, yaml.reader.ReaderError):  # a character YAML does not allow, anywhere in the file
-        character = error.character if isinstance(error.character, int) else ord(str(error.character)[:1] or " ")
-        # libyaml counts bytes and the Python reader characters: find the character itself instead
-        offset = text.find(chr(character))
-        line, column = _position_of_offset(text, offset if offset >= 0 else error.position)
-        return _Problem("yaml-syntax", f"This file holds a control character (#x{character:02x}), which YAML does "
-                                       "not allow. Delete it; your editor may show it as a box or a question mark.",
-                        line, column)
-    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-    problem = " ".join((getattr(error, "problem", None) or str(error)).split())
-    line = mark.line + 1 if mark is not None else 1
-    column = mark.column + 1 if mark is not None else 1
-    hint = next((h for key, h in _YAML_HINTS.items() if key in problem), "")
-    lines = text.split("\n")
-    if not hint and line <= len(lines) and "\t" in lines[line - 1]:
-        hint = "A tab is used on this line; YAML indents with spaces only."
-    context = getattr(error, "context", None)
-    if "single document" in (context or "") + problem:
-        return _Problem("yaml-multiple-documents", _YAML_HINTS["expected a single document in the stream"],
-                        line, column)
-    indentation = _indentation_problem(lines, line - 1)
-    if indentation is not None:
-        return _Problem("yaml-indentation", indentation[1], indentation[0] + 1, 1)
-    message = f"This is not valid YAML: {problem}."
-    if hint:
-        message += f" {hint}"
-    return _Problem("yaml-syntax", message, line, column)
-
-
-_BLOCK_SCALAR = re.compile(r":[ \t]+[|>][-+0-9]*[ \t]*(#.*)?$")
-
-
-def _indentation_problem(lines: list[str], error_line: int) -> tuple[int, str] | None:
-    """The line (0-based) whose indentation breaks the file near ``error_line``, and what to write; or None.
-
-    Lines of one block start in the same column. A line indented further than the line above, when that
-    line does not open a block (it has its value), is over-indented; a line that steps back to a column no
-    open block uses is mis-indented. When a block's first line was indented by an unusual step (3 spaces
-    where the file indents by 2) and the next line by the usual one, the first line is the odd one out.
-    """
-    usual = _usual_step(lines)
-    levels: list[tuple[int, int]] = []  # (column, first line of the block at that column)
-    opens = True
-    scalar_indent = -1
-    for number, text in enumerate(lines[:error_line + 1]):
-        body = text.lstrip(" ")
-        indent = len(text) - len(body)
-        if not body.strip() or body.startswith("#") or (scalar_indent >= 0 and indent > scalar_indent):
-            continue
-        scalar_indent = -1
-        if text.startswith(("---", "...")):
-            continue
-        while levels and indent < levels[-1][0]:
-            closed = levels.pop()
-            top = levels[-1][0] if levels else 0
-            if indent > top or (not levels and indent > 0):
-                if closed[0] - top != usual and indent - top == usual:
-                    return closed[1], _indent_message(closed[1], closed[0], indent, "below")
-                return number, _indent_message(number, indent, closed[0] if closed[0] - indent < indent - top
-                                                                 else top, "above")
-        if not levels or indent > levels[-1][0]:
-            if levels and not opens:
-                top, first = levels[-1]
-                parent = levels[-2][0] if len(levels) > 1 else 0
-                if len(levels) > 1 and top - parent != usual and indent - parent == usual:
-                    return first, _indent_message(first, top, indent, "below")
-                return number, _indent_message(number, indent, top, "above")
-            levels.append((indent, number))
-        column = indent
-        while body.startswith("- ") or body == "-":
-            rest = body[1:].lstrip(" ")
-            column += len(body) - len(rest)
-            body = rest
-            if body:
-                levels.append((column, number))
-        code = body.split(" #", 1)[0].rstrip()
-        opens = code.endswith(":") or not body or body == "-"
-        if _BLOCK_SCALAR.search(code):
-            scalar_indent = indent
-    return None
-
-
-def _usual_step(lines: list[str]) -> int:
-    """How many spaces the file indents by (the most common step from one line to a deeper next line)."""
-    steps: dict[int, int] = {}
-    previous = 0
-    for text in lines:
-        body = text.lstrip(" ")
-        if not body.strip() or body.startswith("#"):
-            continue
-        indent = len(text) - len(body)
-        if indent > previous:
-            steps[indent - previous] = steps.get(indent - previous, 0) + 1
-        previous = indent
-        while body.startswith("- "):
-            body = body[2:].lstrip(" ")
-            previous = len(text) - len(body)
-    return max(steps, key=lambda step: (steps[step], -step)) if steps else 2
-
-
-def _indent_message(number: int, indent: int, expected: int, where: str) -> str:
-    return (f"Line {number + 1} is indented {indent} space{'s' if indent != 1 else ''}, but the lines of its "
-            f"block are indented {expected}: indent it by {expected} space{'s' if expected != 1 else ''}, like the lines "
-            f"{where} it. YAML reads which field belongs where from the indentation.")
-
-
-def _position_of_offset(text: str, offset: int) -> tuple[int, int]:
-    line = text.count("\n", 0, offset) + 1
-    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
-    return line, column
-
-
 def _decode(raw: bytes) -> str:
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise _Problem("file-encoding", "This file is saved as UTF-16. Save it as UTF-8 in your editor.")
+        raise LoadProblem("file-encoding", "This file is saved as UTF-16. Save it as UTF-8 in your editor.")
     if b"\x00" in raw:
-        raise _Problem("file-binary", "This is a binary file, not a YAML record. Remove it from records/.")
+        raise LoadProblem("file-binary", "This is a binary file, not a YAML record. Remove it from records/.")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         good = raw[: error.start].decode("utf-8", errors="replace")
-        line, column = _position_of_offset(good, len(good))
-        raise _Problem(
+        line, column = position_of_offset(good, len(good))
+        raise LoadProblem(
             "file-encoding",
             f"This file is not UTF-8 (byte 0x{raw[error.start]:02x}). Save it as UTF-8 in your editor.",
             line, column,
@@ -407,7 +273,7 @@ def _expanded_size(value: Any, limit: int) -> int:
 
     def size(item: Any, depth: int) -> int:
         if depth > MAX_DEPTH:
-            raise _Problem("yaml-too-deep", f"The file nests more than {MAX_DEPTH} levels deep. "
+            raise LoadProblem("yaml-too-deep", f"The file nests more than {MAX_DEPTH} levels deep. "
                                             "Records are a few levels deep; check the indentation.")
         if isinstance(item, dict):
             children: Any = item.values()
@@ -436,24 +302,24 @@ def load_record(raw: bytes, path: str, *, max_bytes: int = MAX_FILE_BYTES,
     loader: Any = None
     try:
         if len(raw) > max_bytes:
-            raise _Problem("file-too-large", f"This file is larger than {max_bytes:,} bytes, the most a record "
+            raise LoadProblem("file-too-large", f"This file is larger than {max_bytes:,} bytes, the most a record "
                                              "may be. Remove what does not belong in it.")
         text = _decode(raw)
         if not text.strip() or all(
             not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
         ):
-            raise _Problem("file-empty", "This file is empty. Write the record, or delete the file.")
-        deep = _nesting_bound(text) > MAX_DEPTH
+            raise LoadProblem("file-empty", "This file is empty. Write the record, or delete the file.")
+        deep = nesting_bound(text) > MAX_DEPTH
         if deep:
-            _check_depth(text)
+            check_depth(text)
         loader = _StrictLoader(text)
         try:
             node = loader.get_single_node()
             if node is None or (isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
                                 and not node.value):
-                raise _Problem("file-empty", "This file holds no record. Write the record, or delete the file.")
+                raise LoadProblem("file-empty", "This file holds no record. Write the record, or delete the file.")
             if not isinstance(node, yaml.MappingNode):
-                raise _Problem("yaml-not-mapping",
+                raise LoadProblem("yaml-not-mapping",
                                "A record is a mapping of field names to values (name: value), "
                                "not a list or a single value.",
                                node.start_mark.line + 1, node.start_mark.column + 1)
@@ -462,12 +328,12 @@ def load_record(raw: bytes, path: str, *, max_bytes: int = MAX_FILE_BYTES,
         finally:
             loader.dispose()
         if (deep or "*" in text) and _expanded_size(data, max_nodes) > max_nodes:
-            raise _Problem("yaml-alias-limit", f"Aliases (*name) expand this file past {max_nodes:,} values. "
+            raise LoadProblem("yaml-alias-limit", f"Aliases (*name) expand this file past {max_nodes:,} values. "
                                                "Write the values out instead of nesting aliases.")
-    except _Problem as problem:
+    except LoadProblem as problem:
         return LoadedFile(path, None, [_finding(path, problem.rule, problem.message, problem.line, problem.column)])
     except yaml.YAMLError as error:
-        syntax = _syntax_problem(error, text)
+        syntax = syntax_problem(error, text)
         return LoadedFile(path, None, [_finding(path, syntax.rule, syntax.message, syntax.line, syntax.column)])
     except RecursionError:
         return LoadedFile(path, None, [_finding(
@@ -531,7 +397,7 @@ def _paths_of_marks(root: yaml.Node, marks: set[tuple[int, int]]) -> dict[tuple[
     return found
 
 
-def _check_depth(text: str) -> None:
+def check_depth(text: str) -> None:
     """Refuse a file that nests past MAX_DEPTH, before any parser builds it.
 
     libyaml builds nodes recursively in C, so a file nested tens of thousands
@@ -545,14 +411,14 @@ def _check_depth(text: str) -> None:
             depth += 1
             if depth > MAX_DEPTH:
                 mark = event.start_mark
-                raise _Problem("yaml-too-deep", f"The file nests more than {MAX_DEPTH} levels deep here. Records are "
+                raise LoadProblem("yaml-too-deep", f"The file nests more than {MAX_DEPTH} levels deep here. Records are "
                                                 "a few levels deep; check the indentation and brackets.",
                                mark.line + 1 if mark else 1, mark.column + 1 if mark else 1)
         elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
             depth -= 1
 
 
-def _nesting_bound(text: str) -> int:
+def nesting_bound(text: str) -> int:
     """A cheap upper bound on how deep ``text`` can nest (ordinary records: under 30).
 
     Every level of nesting needs a flow bracket, more indentation, or a block
@@ -575,50 +441,6 @@ def _nesting_bound(text: str) -> int:
 def _finding(path: str, rule: str, message: str, line: int, column: int, severity: Severity = "error",
              at: JsonPath = ()) -> Finding:
     return Finding(file=path, line=line, column=column, rule=rule, severity=severity, message=message, path=at)
-
-
-def compose_positions(text: str) -> yaml.Node | None:
-    """Parse ``text`` into nodes (with marks) for locating paths; None if it cannot be parsed."""
-    try:
-        if _nesting_bound(text) > MAX_DEPTH:
-            _check_depth(text)
-        return yaml.compose(text, Loader=_BaseLoader)
-    except (yaml.YAMLError, RecursionError, _Problem):
-        return None
-
-
-def locate(root: yaml.Node | None, path: JsonPath, *, key: bool = False) -> tuple[int, int]:
-    """Line and column (1-based) of the value at ``path`` (of its key, with ``key``); the nearest enclosing
-    node if it is missing."""
-    if root is None:
-        return 1, 1
-    node: yaml.Node = root
-    mark = node.start_mark
-    for index, part in enumerate(path):
-        child = _child(node, part)
-        if child is None:
-            break
-        key_node, node = child
-        last = index == len(path) - 1
-        mark = key_node.start_mark if key and last and key_node is not None else node.start_mark
-    return mark.line + 1, mark.column + 1
-
-
-def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Node | None, yaml.Node] | None:
-    if isinstance(node, yaml.MappingNode) and isinstance(part, str):
-        # Indexed once per mapping, so locating many findings in one large file stays linear.
-        index: dict[str, tuple[yaml.Node, yaml.Node]] | None = getattr(node, "_ap_lint_index", None)
-        if index is None:
-            index = {}
-            for key_node, value_node in node.value:
-                if isinstance(key_node, yaml.ScalarNode):
-                    index[key_node.value] = (key_node, value_node)  # the last one wins, as when loading
-            node._ap_lint_index = index  # type: ignore[attr-defined]
-        return index.get(part)
-    if isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-        if 0 <= part < len(node.value):
-            return None, node.value[part]
-    return None
 
 
 def iter_text_values(data: Any, prefix: JsonPath = ()) -> Iterator[tuple[JsonPath, str]]:

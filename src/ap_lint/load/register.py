@@ -309,6 +309,7 @@ class Register:
             self.by_id.setdefault((record.kind, record.id), record)
             self.any_id.setdefault(record.id, record)
         self._groups: dict[tuple[str, JsonPath], dict[Any, list[Record]]] = {}
+        self._group_digests: dict[tuple[str, JsonPath, Any], str] = {}
 
     def single(self, kind: KindSpec) -> Any:
         found = self.by_kind.get(kind.name) or []
@@ -333,6 +334,18 @@ class Register:
                     index.setdefault(value, []).append(record)
             self._groups[key] = index
         return self._groups[key]
+
+    def group_digest(self, relation: Relation, value: Any) -> str:
+        """A digest of every record in the group ``value`` of a group relation (each one's content and whether it
+        is newer): what any record of that group can see through the relation, and a little more."""
+        assert relation.field is not None
+        key = (relation.target, relation.field, value)
+        found = self._group_digests.get(key)
+        if found is None:
+            members = self._group_index(relation.target, relation.field).get(value, [])
+            found = self._group_digests[key] = ",".join(
+                f"{member.digest}+" if member.newer else member.digest for member in members)
+        return found
 
     def related(self, record: Record, relation: Relation) -> tuple[Any, list[Record]]:
         """The related value for a rule context and the records it was made of."""

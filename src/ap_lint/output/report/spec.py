@@ -14,7 +14,7 @@ from typing import Any
 from ap_lint.errors import PolicyPackError
 from ap_lint.evaluate.expressions import Environment, ExpressionError, Program, Template
 from ap_lint.evaluate.rules import RuleCompiler
-from ap_lint.load.loader import compose_positions, locate
+from ap_lint.load.positions import compose_positions, locate
 from ap_lint.pack import Pack, load_pack_yaml
 
 REPORT_FILE = Path("rules") / "report.yaml"
