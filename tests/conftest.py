@@ -311,3 +311,9 @@ why: One order per customer keeps deliveries simple.
 def tiny_register(tmp_path: Path) -> Path:
     """A register with its own tiny pack (shops, orders, exemptions; four rules) in a temporary folder."""
     return write_files(tmp_path / "tiny", TINY_REGISTER)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the slow tests first (each keeps its place among them): with several workers (pytest-xdist) the
+    longest ones, such as installing the pre-commit hook, start at once instead of ending the run alone."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from ap_lint.checker import Checker
-from ap_lint.pack import load_pack
 from ap_lint.output.ruledocs import coverage, rules_markdown
+from tests.conftest import checker_for
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _checker() -> Checker:
-    return Checker.from_pack(load_pack(REPO_ROOT))
+    return checker_for(REPO_ROOT)
 
 
 def test_docs_rules_md_is_generated_from_the_current_rules() -> None:

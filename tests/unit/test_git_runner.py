@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from ap_lint.checker import Checker, CheckOptions
+from ap_lint.checker import CheckOptions
 from ap_lint.errors import GitError
 from ap_lint.git import runner
 from ap_lint.git.blobs import BlobReader
 from ap_lint.git.runner import GitRunner, NotARepository, Repository, clean_environment, commit_snapshot
-from ap_lint.pack import load_pack
+from tests.conftest import checker_for
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BEHAVIOUR = "records/placements/oakfield/oakfield-2026-001.yaml"
@@ -80,7 +80,7 @@ def test_a_users_git_settings_change_no_finding(register_copy: Path, tmp_path: P
     commit_snapshot(register_copy, "Update attendance", "2026-11-24", "Cal Person")
     subprocess.run(["git", "mv", BEHAVIOUR, "records/placements/oakfield/oakfield-2026-009.yaml"], cwd=register_copy,
                    check=True, env={**os.environ, "GIT_CONFIG_GLOBAL": os.devnull})
-    checker = Checker.from_pack(load_pack(REPO_ROOT))
+    checker = checker_for(REPO_ROOT)
 
     def history() -> list[tuple[object, ...]]:
         result = checker.check(CheckOptions(root=register_copy, today="2026-11-28", jobs=1))

@@ -23,7 +23,7 @@ from ap_lint.findings import Finding
 from ap_lint.git.diff import FieldChange, diff_values, show
 from ap_lint.git.runner import Repository, commit_snapshot
 from ap_lint.git.timeline import timeline
-from ap_lint.pack import load_pack
+from tests.conftest import checker_for
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TODAY = "2026-11-28"
@@ -36,7 +36,7 @@ NEW_PLACEMENT = "records/placements/oakfield/oakfield-2026-004.yaml"
 
 @pytest.fixture(scope="module")
 def checker() -> Checker:
-    return Checker.from_pack(load_pack(REPO_ROOT))
+    return checker_for(REPO_ROOT)
 
 
 @pytest.fixture

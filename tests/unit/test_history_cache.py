@@ -22,8 +22,8 @@ from ap_lint.git.history import HistoryPass
 from ap_lint.git.history_cache import FOLDER, HistoryCache
 from ap_lint.git.runner import Repository
 from ap_lint.load.register import Record, discover
-from ap_lint.pack import load_pack
 from tests import long_history
+from tests.conftest import checker_for
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TODAY = "2026-11-28"
@@ -32,7 +32,7 @@ COMMITS = 30
 
 @pytest.fixture(scope="module")
 def checker() -> Checker:
-    return Checker.from_pack(load_pack(REPO_ROOT))
+    return checker_for(REPO_ROOT)
 
 
 @pytest.fixture

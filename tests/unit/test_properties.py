@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from ap_lint.checker import Checker
 from ap_lint.load.loader import load_record
 from ap_lint.load.register import Record, SourceFile, discover, read_source, record_from_bytes
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, checker_for
 
 TODAY = "2026-11-28"
 FAST = settings(max_examples=300, deadline=None, derandomize=True, database=None,
@@ -69,7 +69,7 @@ def test_random_bytes_never_crash_the_loader(raw: bytes) -> None:
 
 @pytest.fixture(scope="module")
 def checker() -> Checker:
-    return Checker.for_root(REPO_ROOT)
+    return checker_for(REPO_ROOT)
 
 
 @pytest.fixture(scope="module")
