@@ -137,7 +137,7 @@ def test_a_comment_set_apart_is_not_reported(run_cli: Run, register: Path) -> No
 def test_notice_after_the_first_day_says_after(run_cli: Run, register: Path) -> None:
     line = edit(register, COPY, "parents_on: 2026-09-04", "parents_on: 2026-09-16")
     message = only_on(findings(run_cli, register), COPY, "behaviour-parents-notified-in-time", line)
-    assert "2 school day(s) after the first day (2026-09-14)" in message
+    assert "2 school days after the first day (2026-09-14)" in message
     assert "-2" not in message
 
 
