@@ -82,8 +82,8 @@ def run_in_process(args: Sequence[str | Path], cwd: Path, env: dict[str, str]) -
         click.formatting.FORCED_WIDTH = None
         os.get_terminal_size = _no_terminal
         sys.argv = ["ap-lint", *argv]
-        os.chdir(cwd)
         try:
+            os.chdir(cwd)
             main()
             code = 0
         except SystemExit as done:  # main() always ends with sys.exit(code)
