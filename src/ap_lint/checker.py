@@ -7,6 +7,7 @@ module; this one only wires them together.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ from ap_lint.memo import PackMemo
 from ap_lint.git.history import check_history, history_key
 from ap_lint.git.scope import Scope, scope_to_change
 from ap_lint.load.loader import MAX_FILE_BYTES
-from ap_lint.pack import Pack, find_pack, load_pack
+from ap_lint.pack import CHECKS_DIR, SETTINGS_FILE, Pack, find_pack, load_pack
 from ap_lint.parallel import MIN_PARALLEL_ITEMS, default_jobs, map_chunks
 from ap_lint.load.register import Record, Register, SourceFile, discover, read_source
 from ap_lint.evaluate.locate import locate_findings, read_text
@@ -85,6 +86,31 @@ class CheckResult:
         return counts
 
 
+def _pack_state(pack_root: Path, files: Sequence[str]) -> str:
+    """The digest of a pack's files as they are now, and of which rule files and settings it has: the same
+    digest, the same pack (``""`` when a file cannot be read)."""
+    digest = hashlib.blake2b(digest_size=16)
+    rule_files = sorted(path.name for path in (pack_root / CHECKS_DIR).glob("*.yaml"))
+    digest.update("\0".join(rule_files).encode() + b"\1" + str((pack_root / SETTINGS_FILE).is_file()).encode())
+    for name in files:
+        try:
+            digest.update(name.encode() + b"\0" + (pack_root / name).read_bytes() + b"\0")
+        except OSError:
+            return ""
+    return digest.hexdigest()
+
+
+#: checkers made in this process, by pack folder, with the state of the pack's files then: a process that
+#: checks again and again (the editor's server, a service calling ap_lint.check, the tests) compiles an
+#: unchanged pack once. A checker is shared: treat it, and the pack of its results, as read-only.
+_LOADED: dict[Path, tuple[str, Path, "Checker"]] = {}
+
+
+def forget_loaded_packs() -> None:
+    """Make the next ``Checker.for_root`` of every pack load and compile it afresh."""
+    _LOADED.clear()
+
+
 @dataclass
 class Checker:
     """A loaded pack, ready to check registers."""
@@ -99,13 +125,20 @@ class Checker:
         """The checker of the pack for the register at ``root`` (``pack_dir``, else its own, else the installed
         one). With ``cache_dir`` (a cache folder the register may use), what loading and compiling these very
         pack files gave before is taken from there (``memo``)."""
+        pack_root = find_pack(root, pack_dir).resolve()
+        loaded = _LOADED.get(pack_root)
+        if loaded is not None and loaded[0] == _pack_state(pack_root, loaded[2].pack.files):
+            checker = loaded[2]
+            checker.compiler.memo = None  # everything is compiled in memory; no other run's folder is written
+            return checker
         memo = None
         if cache_dir is not None and cache_problem(cache_dir, root) is None:
             memo = PackMemo.open(cache_dir)
-        pack = load_pack(find_pack(root, pack_dir), memo)
+        pack = load_pack(pack_root, memo)
         checker = cls.from_pack(pack, memo)
         if memo is not None:
             memo.save()
+        _LOADED[pack_root] = (_pack_state(pack_root, pack.files), pack_root, checker)
         return checker
 
     @classmethod

@@ -5,16 +5,28 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import ap_lint
-from ap_lint.checker import Checker
+from ap_lint.checker import Checker, forget_loaded_packs
 from ap_lint.errors import PolicyPackError
 from ap_lint.memo import PackMemo
 from ap_lint.pack import load_pack
 
 from tests.conftest import REPO_ROOT
+
+
+@pytest.fixture(autouse=True)
+def _each_call_loads_the_pack() -> None:
+    """Every check below loads its pack: through the memo, or cold (not the checker this process made)."""
+    forget_loaded_packs()
+
+
+def check(root: Path, **options: Any) -> ap_lint.CheckResult:
+    forget_loaded_packs()
+    return ap_lint.check(root, **options)
 
 
 def _shape(result: ap_lint.CheckResult) -> list[tuple[object, ...]]:
@@ -33,20 +45,20 @@ def register(tmp_path: Path) -> Path:
 
 def test_a_remembered_pack_gives_the_findings_of_a_cold_one_on_any_day(register: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
-    ap_lint.check(register, today="2026-11-28", cache_dir=cache)
+    check(register, today="2026-11-28", cache_dir=cache)
     memo = json.loads((cache / "pack.json").read_text("utf-8"))
     assert {"yaml", "schema", "cel"} <= set(memo["entries"]), "the rule files, schemas and expressions were kept"
     # another day: every record is evaluated again, with the expressions read back from the memo
     for today in ("2026-12-15", "2027-03-01"):
-        warm = ap_lint.check(register, today=today, cache_dir=cache)
-        cold = ap_lint.check(register, today=today)
+        warm = check(register, today=today, cache_dir=cache)
+        cold = check(register, today=today)
         assert _shape(warm) == _shape(cold)
         assert any(f.rule == "policy-review-due" for f in cold.findings)
 
 
 def test_a_memo_that_is_not_what_ap_lint_wrote_is_never_believed(register: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
-    ap_lint.check(register, today="2026-11-28", cache_dir=cache)
+    check(register, today="2026-11-28", cache_dir=cache)
     memo_file = cache / "pack.json"
     memo = json.loads(memo_file.read_text("utf-8"))
     for key in memo["entries"]["cel"]:
@@ -54,20 +66,20 @@ def test_a_memo_that_is_not_what_ap_lint_wrote_is_never_believed(register: Path,
     for key in memo["entries"]["yaml"]:
         memo["entries"]["yaml"][key] = ["not", "a", "document"]
     memo_file.write_text(json.dumps(memo), "utf-8")
-    assert _shape(ap_lint.check(register, today="2026-12-15", cache_dir=cache)) == _shape(
-        ap_lint.check(register, today="2026-12-15"))
+    assert _shape(check(register, today="2026-12-15", cache_dir=cache)) == _shape(
+        check(register, today="2026-12-15"))
     memo_file.write_text('{"salt": ', "utf-8")  # a truncated file: an empty memo
-    assert _shape(ap_lint.check(register, today="2026-12-16", cache_dir=cache)) == _shape(
-        ap_lint.check(register, today="2026-12-16"))
+    assert _shape(check(register, today="2026-12-16", cache_dir=cache)) == _shape(
+        check(register, today="2026-12-16"))
 
 
 def test_a_pack_file_broken_after_it_was_remembered_is_reported(register: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
-    ap_lint.check(register, today="2026-11-28", cache_dir=cache)
+    check(register, today="2026-11-28", cache_dir=cache)
     rule_file = register / "rules" / "checks" / "behaviour-objectives-set-out.yaml"
     rule_file.write_text(rule_file.read_text("utf-8").replace("severity: error", "severity: fatal", 1), "utf-8")
     with pytest.raises(PolicyPackError) as raised:
-        ap_lint.check(register, today="2026-11-28", cache_dir=cache)
+        check(register, today="2026-11-28", cache_dir=cache)
     assert raised.value.file == "rules/checks/behaviour-objectives-set-out.yaml"
     assert raised.value.line is not None and raised.value.line > 1
     assert "severity" in raised.value.message
@@ -78,3 +90,17 @@ def test_without_a_cache_folder_nothing_is_remembered_or_written(register: Path)
     checker = Checker.from_pack(load_pack(register, memo), memo)
     memo.save()
     assert memo.entries == {} and not memo.changed and checker.rules
+
+
+def test_one_process_compiles_an_unchanged_pack_once_and_a_changed_one_again(register: Path) -> None:
+    first = Checker.for_root(register)
+    assert Checker.for_root(register) is first, "the same pack: the checker this process made"
+    rule_file = register / "rules" / "checks" / "behaviour-objectives-set-out.yaml"
+    rule_file.write_text(rule_file.read_text("utf-8").replace("severity: error", "severity: warning", 1), "utf-8")
+    changed = Checker.for_root(register)
+    assert changed is not first
+    assert next(r for r in changed.rules if r.id == "behaviour-objectives-set-out").severity == "warning"
+    (register / "rules" / "checks" / "extra-rule.yaml").write_text(rule_file.read_text("utf-8").replace(
+        "id: behaviour-objectives-set-out", "id: extra-rule"), "utf-8")
+    added = Checker.for_root(register)
+    assert added is not changed and any(r.id == "extra-rule" for r in added.rules), "a new rule file is seen"
