@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from ap_lint.checker import Checker
 from ap_lint.load.loader import load_record
 from ap_lint.load.register import Record, SourceFile, discover, read_source, record_from_bytes
+from ap_lint.load.yamlfast import load_fast
 from tests.conftest import REPO_ROOT, checker_for
 
 TODAY = "2026-11-28"
@@ -62,6 +63,43 @@ def test_random_yaml_text_never_crashes_the_loader(text: str) -> None:
 @given(st.binary(max_size=400))
 def test_random_bytes_never_crash_the_loader(raw: bytes) -> None:
     assert_loaded_cleanly(raw)
+
+
+#: plain scalars of every type the fast path reads itself, and the YAML 1.1 traps it leaves to the strict loader
+SCALARS = ["yes", "no", "on", "off", "y", "n", "true", "False", "TRUE", "null", "~", "", "0", "012", "-7", "+3",
+           "0x1F", "0o17", "1_000", "3.5", "1e3", ".inf", "-.nan", "2026-09-07", "2026-02-30", "2026-9-7",
+           "2026-09-07T10:00:00", "15:30", "1:30:00", "= ", "<<", "text", "Some words: here", "é", "'quoted'",
+           '"dq"', "CRST-P-100047"]
+#: records of one to three levels built from those scalars, written in block style
+record_text = st.lists(st.tuples(st.sampled_from(["id", "name", "date", "a", "b", "c", "yes", "2026-09-07", "1"]),
+                                 st.one_of(st.sampled_from(SCALARS),
+                                           st.lists(st.sampled_from(SCALARS), min_size=1, max_size=3))),
+                       min_size=1, max_size=8).map(
+    lambda pairs: "".join(f"{key}: {value}\n" if isinstance(value, str)
+                          else f"{key}:\n" + "".join(f"  - {item}\n" for item in value) for key, value in pairs))
+
+
+@FAST
+@given(record_text)
+def test_the_fast_loader_gives_what_the_strict_loader_gives_or_leaves_the_file_to_it(text: str) -> None:
+    """The fast path (yamlfast) is only a shortcut: each value it builds is the strict loader's, twice over
+    (the second time from what it remembered of the first), and what the strict loader warns about or refuses
+    it never reads itself."""
+    first, again = load_fast(text), load_fast(text)
+    strict = load_record(text.encode(), "records/x.yaml")
+    assert first == again
+    if first is not None:
+        assert not strict.problems, (text, strict.problems)
+        assert typed(first) == typed(strict.data)
+
+
+def typed(value: Any) -> Any:
+    """The value with the type of every part beside it (True == 1 in Python, but not in a record)."""
+    if isinstance(value, dict):
+        return {key: typed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [typed(item) for item in value]
+    return (type(value).__name__, value)
 
 
 # ---------------------------------------------------------------------------------------------------------------

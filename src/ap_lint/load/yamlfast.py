@@ -51,17 +51,38 @@ class _Unusual(Exception):
 
 
 _RESOLVER = yaml.resolver.Resolver()
-_TAG_MEMO: dict[str, str] = {}
+#: plain scalars already read, with their value (or _NOT_PLAIN): records repeat field names, dates, times and
+#: codes, so most scalars are one dictionary lookup, and each repeated text is one shared string
+_PLAIN_MEMO: dict[str, Any] = {}
+_PLAIN_MEMO_MAX = 100_000
+_NOT_PLAIN = object()
+_MISSING = object()
+
+
+#: the first characters of a plain scalar that YAML may read as something other than text
+_IMPLICIT_FIRST = frozenset(key for key in _RESOLVER.yaml_implicit_resolvers if key)
 
 
 def _plain_tag(value: str) -> str:
-    """The tag YAML's implicit resolution gives a plain scalar, memoised (records repeat words)."""
-    tag = _TAG_MEMO.get(value)
-    if tag is None:
-        tag = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
-        if len(_TAG_MEMO) < 100_000:
-            _TAG_MEMO[value] = tag
+    """The tag YAML's implicit resolution gives a plain scalar."""
+    if value and value[0] not in _IMPLICIT_FIRST and None not in _RESOLVER.yaml_implicit_resolvers:
+        return _STR
+    tag: str = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
     return tag
+
+
+def _plain(text: str) -> Any:
+    """The value of a plain (unquoted) scalar, remembered when short; _NOT_PLAIN when the strict loader must read it."""
+    short = len(text) <= _INTERN_MAX
+    if short:
+        text = _intern(text)
+    try:
+        value = _scalar(_plain_tag(text), text)
+    except _Unusual:
+        value = _NOT_PLAIN
+    if short and len(_PLAIN_MEMO) < _PLAIN_MEMO_MAX:
+        _PLAIN_MEMO[text] = value
+    return value
 
 
 def _scalar(tag: str, value: str) -> Any:
@@ -94,6 +115,7 @@ def _scalar(tag: str, value: str) -> Any:
 def _build(parser: Any) -> dict[str, Any]:
     """Build the document's value from parser events, with an explicit stack (no recursion)."""
     get = parser.get_event
+    memo = _PLAIN_MEMO
     root: dict[str, Any] = {}
     stack: list[Any] = [root]
     keys: list[Any] = [None]
@@ -108,9 +130,14 @@ def _build(parser: Any) -> dict[str, Any]:
             if event.tag is not None or event.anchor is not None:
                 raise _Unusual
             text = event.value
-            if len(text) <= _INTERN_MAX:
-                text = _intern(text)  # field names, dates, times and codes repeat across records: share them
-            value = _scalar(_plain_tag(text), text) if event.implicit[0] else text
+            if event.implicit[0]:
+                value = memo.get(text, _MISSING)
+                if value is _MISSING:
+                    value = _plain(text)
+                if value is _NOT_PLAIN:
+                    raise _Unusual
+            else:
+                value = _intern(text) if len(text) <= _INTERN_MAX else text
         elif cls is MappingEndEvent or cls is SequenceEndEvent:
             if keys[-1] is not None:
                 raise _Unusual
