@@ -512,3 +512,67 @@ def test_commit_snapshot_commits_with_the_author_and_date_given(tmp_path: Path) 
     commit_snapshot(tmp_path, "First", "2026-01-02", "Dee Example")
     assert git(tmp_path, "log", "--format=%an <%ae> %aI %cI %s") == (
         "Dee Example <dee.example@example.invalid> 2026-01-02T12:00:00+00:00 2026-01-02T12:00:00+00:00 First")
+
+
+def test_a_history_rule_whose_condition_reads_a_related_record_judges_by_it(tmp_path: Path, repo: Path) -> None:
+    """A history rule's condition is asked with the related records it names (see HistoryChecker.activation):
+    one that reads the placement's school fires at that school only, and its message still sees everything."""
+    pack = tmp_path / "pack"
+    for folder in ("rules", "schemas", "policy"):
+        shutil.copytree(REPO_ROOT / folder, pack / folder)
+    (pack / "rules" / "checks" / "history-oakfield-terms-from-start.yaml").write_text("""\
+id: history-oakfield-terms-from-start
+title: A placement made by Oakfield sets out its objectives from the start
+clause: behaviour.terms
+severity: error
+applies_to: placement
+when: school.id == 'oakfield' && record.reason != 'behaviour'
+history:
+  check: first-version-has
+  fields: [objectives]
+message: "{school.name} at {provider.name}: set out the objectives from the start."
+why: A test of conditions that read a related record.
+examples:
+  - name: a medical placement at Oakfield whose objectives came later
+    expect: fail
+    subject: placements/oakfield/oakfield-2026-002
+    history:
+      - unset: [objectives]
+      - set: {objectives: [Attend every timetabled session on time.]}
+    at: objectives
+  - name: a behaviour placement is left to the behaviour rule
+    expect: pass
+    subject: placements/oakfield/oakfield-2026-001
+    history:
+      - unset: [objectives]
+      - set: {objectives: [Attend every timetabled session on time.]}
+""", "utf-8")
+    checker = Checker.for_root(repo, pack)
+    oakfield = "records/placements/oakfield/oakfield-2026-009.yaml"
+    riverside = "records/placements/riverside/riverside-2026-009.yaml"
+    medical = (repo / MEDICAL).read_text("utf-8")
+    (repo / oakfield).write_text(medical.replace("oakfield-2026-002", "oakfield-2026-009"), "utf-8")
+    other = (repo / UNREGISTERED).read_text("utf-8").replace("riverside-2026-002", "riverside-2026-009")
+    (repo / riverside).write_text(other, "utf-8")
+    for path in (oakfield, riverside):
+        text = (repo / path).read_text("utf-8")
+        if "objectives:" in text:
+            text = text[:text.index("objectives:")] + text[text.index("timetable:"):]
+        (repo / path).write_text(text, "utf-8")
+    commit_snapshot(repo, "Add two placements without objectives", "2026-11-23", "Ann Example")
+    school = yaml.safe_load((repo / "records/schools/oakfield.yaml").read_text("utf-8"))["name"]
+    provider_id = yaml.safe_load((repo / oakfield).read_text("utf-8"))["provider"]
+    provider = yaml.safe_load((repo / "records/providers" / f"{provider_id}.yaml").read_text("utf-8"))["name"]
+    # every placement the condition holds for, read from the files: at Oakfield, not for behaviour, no objectives
+    expected = []
+    for path in sorted((repo / "records" / "placements").glob("*/*.yaml")):
+        data = yaml.safe_load(path.read_text("utf-8"))
+        if data["school"] == "oakfield" and data["reason"] != "behaviour" and not data.get("objectives"):
+            expected.append((path.relative_to(repo).as_posix(), "behaviour.terms", "objectives"))
+    assert (oakfield, "behaviour.terms", "objectives") in expected
+    assert not any(file.startswith("records/placements/riverside/") for file, _, _ in expected)
+    found = [f for f in run_check(checker, repo).findings if f.rule == "history-oakfield-terms-from-start"]
+    assert [(f.file, f.clause, f.path_text) for f in found] == expected
+    assert all(f.line >= 1 for f in found)
+    mine = next(f for f in found if f.file == oakfield)
+    assert mine.message.endswith(f"{school} at {provider}: set out the objectives from the start.")

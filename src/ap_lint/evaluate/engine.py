@@ -12,7 +12,7 @@ import dataclasses
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any, Collection, Iterable, Iterator
 
 from ap_lint.evaluate.expressions import EvaluationError, Template
 from ap_lint.evaluate.limits import bounded_memory
@@ -129,9 +129,12 @@ class Evaluator:
             parts.append(register.group_digest(relation, value) if isinstance(value, (str, int, float, bool)) else "")
         return hashlib.blake2b("|".join(parts).encode(), digest_size=16).hexdigest()
 
-    def record_variables(self, register: Register, record: Record, singles: dict[str, Any]) -> tuple[
-            dict[str, Any], bool]:
-        """The rule context of one record, and whether every related record is structurally valid."""
+    def record_variables(self, register: Register, record: Record, singles: dict[str, Any],
+                         names: Collection[str] | None = None) -> tuple[dict[str, Any], bool]:
+        """The rule context of one record, and whether every related record is structurally valid.
+
+        With ``names``, only the related records of those names are looked up (an expression that reads
+        no other names needs no more: see ``Rule.when_reads``)."""
         folder, _, name = record.file.rpartition("/")
         variables: dict[str, Any] = {
             "record": record.data,
@@ -145,6 +148,8 @@ class Evaluator:
         }
         all_valid = True
         for relation in self.pack.relations.get(record.kind, []):
+            if names is not None and relation.name not in names:
+                continue
             value, members = register.related(record, relation)
             if not all(member.valid for member in members):
                 all_valid = False

@@ -119,6 +119,8 @@ class Rule:
     reads: frozenset[str] = frozenset()
     #: the CEL condition for the rule to apply: its `effective` dates and its `when`, joined
     when_source: str | None = None
+    #: the names of the context's variables that the condition (with the variables it uses) may read
+    when_reads: frozenset[str] = frozenset()
 
     kinds: tuple[str, ...] = ()
     #: named CEL values its expressions may use: the pack's for its kind, then its own (in order)
@@ -451,6 +453,7 @@ class RuleCompiler:
             assertion=program("assert", environment), scan=scan, history=history,
             at=template("at"), message=template("message"), examples=document.get("examples", []),
             warning_when=program("warning_when", environment), when_source=condition,
+            when_reads=frozenset(_IDENTIFIER.findall(wrap(condition))) & set(plain.variables) if condition else frozenset(),
             reads=frozenset(_IDENTIFIER.findall(" ".join(
                 str(document.get(key, "")) for key in ("when", "for_each", "assert", "warning_when", "at", "message")
             ) + " " + str((document.get("effective") or {}).get("date", ""))

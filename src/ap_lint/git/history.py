@@ -231,14 +231,18 @@ class HistoryPass:
 
     def activation(self, rule: Rule, version: Record) -> Any | None:
         """The rule's context on this version, or None when its ``when`` does not hold there."""
+        environment = self.compiler.environment(rule.kind, "plain")
+        if rule.when is not None:
+            # most breaches of a rule with a condition fail it (a history check judges every version): the
+            # condition is asked with only the related records it reads, the message gets them all
+            variables, _ = self.evaluator.record_variables(self.register, version, self.singles, rule.when_reads)
+            try:
+                if not rule.when.holds(environment.activation(variables)):
+                    return None
+            except EvaluationError:
+                return None  # an old version may lack what `when` reads; it is judged by its current rules
         variables, _ = self.evaluator.record_variables(self.register, version, self.singles)
-        activation = self.compiler.environment(rule.kind, "plain").activation(variables)
-        try:
-            if rule.when is not None and not rule.when.holds(activation):
-                return None
-        except EvaluationError:
-            return None  # an old version may lack what `when` reads; it is judged by its current rules
-        return activation
+        return environment.activation(variables)
 
     def finding(self, breach: Breach, state: TrailState) -> Finding | None:
         rule = self.rules[breach.rule]
