@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Collection, Iterable, Iterator
 
 from ap_lint.evaluate.expressions import EvaluationError, Template
@@ -302,20 +302,42 @@ class Evaluator:
 
 @dataclass(frozen=True)
 class ScanFilter:
-    """Rules out all of a kind's text scans at once: one pattern over the joined text (see _scan_filter),
-    and for scans with checks of their own (a word list, a match that must lie within text), each
-    match over the joined text with those checks (a set lookup; a match that is a whole value is not text)."""
+    """Rules out all of a kind's text scans at once: each scan's pattern over the joined text (see
+    _scan_filter), and for scans with checks of their own (a word list, a match that must lie within
+    text), each match over the joined text with those checks (a set lookup; a match that is a whole value
+    is not text).
 
-    combined: re.Pattern[str] | None
-    always: bool  # a scan the combined pattern cannot stand for
+    Short values (dates, times, codes, names of options) recur from record to record: each is judged
+    once, on its own, and the verdict remembered; the longer ones are joined and searched together.
+    """
+
+    patterns: tuple[re.Pattern[str], ...]
+    always: bool  # a scan these patterns cannot stand for
     checked_scans: tuple[Rule, ...]
+    verdicts: dict[str, bool] = field(default_factory=dict, compare=False, hash=False)
 
-    def may_match(self, texts: list[str]) -> bool:
+    def may_match(self, texts: Iterable[str]) -> bool:
         if self.always:
             return True
-        joined = "\n".join(normalise(text) for text in texts)
-        if self.combined is not None and self.combined.search(joined) is not None:
-            return True
+        verdicts = self.verdicts
+        longer = []
+        for text in texts:
+            if len(text) > _SHORT_TEXT:
+                longer.append(text)
+                continue
+            verdict = verdicts.get(text)
+            if verdict is None:
+                verdict = self._found_in(normalise(text))
+                if len(verdicts) < _SHORT_TEXTS_REMEMBERED:
+                    verdicts[text] = verdict
+            if verdict:
+                return True
+        return bool(longer) and self._found_in("\n".join(normalise(text) for text in longer))
+
+    def _found_in(self, joined: str) -> bool:
+        for pattern in self.patterns:
+            if pattern.search(joined) is not None:
+                return True
         capitalised: set[str] | None = None
         for rule in self.checked_scans:
             scan = rule.scan
@@ -334,6 +356,11 @@ class ScanFilter:
                     continue
                 return True
         return False
+
+
+#: values at most this long are judged one by one and their verdicts remembered (they recur)
+_SHORT_TEXT = 32
+_SHORT_TEXTS_REMEMBERED = 50_000
 
 
 _WORD = re.compile(r"[^\W\d_][^\W_]*")
@@ -387,7 +414,8 @@ def _scan_filter(rules: list[Rule]) -> ScanFilter | None:
     would find one in a single value; None when the kind has no scans. A scan whose pattern cannot be
     joined safely (see _JOIN_UNSAFE) makes the filter always answer yes.
 
-    Most records contain nothing any scan looks for: one search of the joined text rules them all out.
+    Most records contain nothing any scan looks for: a search of the joined text for each pattern
+    rules them all out.
     """
     parts = []
     words: list[Rule] = []
@@ -402,16 +430,12 @@ def _scan_filter(rules: list[Rule]) -> ScanFilter | None:
         if _JOIN_UNSAFE.search(_without_classes(source)) or rule.scan.pattern.flags & (re.MULTILINE | re.DOTALL):
             always = True
             continue
-        parts.append(f"(?{'i' if rule.scan.pattern.flags & re.IGNORECASE else ''}:{source})")
+        parts.append(rule.scan.pattern)
     if not parts and not words and not always:
         return None
-    combined = None
-    if parts:
-        try:
-            combined = re.compile("|".join(parts))
-        except re.error:
-            always = True
-    return ScanFilter(combined, always, tuple(words))
+    # each pattern searched alone: Python's engine tries an alternation's every branch at every position,
+    # which costs more than the patterns' searches one after the other
+    return ScanFilter(tuple(parts), always, tuple(words))
 
 
 def _without_classes(source: str) -> str:

@@ -125,10 +125,8 @@ class Environment:
         if self.memo is not None:
             blob = self.memo.blob("cel", key)
             if blob is not None:
-                try:
-                    return Program(source, self._env.deserialize(blob))
-                except (RuntimeError, ValueError, TypeError):
-                    pass  # not what serialize wrote: compile it afresh
+                # compiled before, so it compiles: read back when first evaluated (a run evaluates few of them)
+                return Program(source, load=lambda: self._read_back(source, blob))
         try:
             compiled = self._env.compile(source)
         except RuntimeError as error:
@@ -136,6 +134,16 @@ class Environment:
         if self.memo is not None:
             self.memo.remember_blob("cel", key, compiled.serialize())
         return Program(source, compiled)
+
+    def _read_back(self, source: str, blob: bytes) -> Any:
+        try:
+            return self._env.deserialize(blob)
+        except (RuntimeError, ValueError, TypeError):
+            pass  # not what serialize wrote: compile it afresh
+        try:
+            return self._env.compile(source)
+        except RuntimeError as error:
+            raise EvaluationError(_first_line(str(error))) from None
 
     def activation(self, data: dict[str, Any]) -> Any:
         return self._env.Activation(data)
@@ -146,12 +154,25 @@ def _first_line(text: str) -> str:
     return text.strip().split("\n")[0].replace(" [INVALID_ARGUMENT]", "")
 
 
-@dataclass(frozen=True)
 class Program:
-    """A compiled CEL expression."""
+    """A compiled CEL expression (or one remembered compiled, read back when first evaluated)."""
 
-    source: str
-    compiled: Any
+    __slots__ = ("source", "_compiled", "_load")
+
+    def __init__(self, source: str, compiled: Any = None, load: Callable[[], Any] | None = None) -> None:
+        self.source = source
+        self._compiled = compiled
+        self._load = load
+
+    def __repr__(self) -> str:
+        return f"Program({self.source!r})"
+
+    @property
+    def compiled(self) -> Any:
+        if self._compiled is None:
+            assert self._load is not None
+            self._compiled, self._load = self._load(), None
+        return self._compiled
 
     def evaluate(self, activation: Any) -> Any:
         try:
