@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ap_lint.evaluate.expressions import Environment, ExpressionError, Template
+from ap_lint.evaluate.functions import school_days_between
 
 ENV = Environment(["holder", "past", "entries", "none"])
 HOLDER = {"name": "New", "since": "2026-11-02"}
@@ -83,3 +87,46 @@ def test_a_message_placeholder_may_hold_a_map_literal() -> None:
         "{literal} 2025-12-31 and }")
     with pytest.raises(ExpressionError):
         Template.compile("{never closed", ENV)
+
+
+def school_days_one_by_one(start: str, end: str, holidays: list[Any]) -> int:
+    """The definition, day by day: Monday to Friday, outside every holiday (inclusive), end not counted."""
+    first, last = datetime.date.fromisoformat(start), datetime.date.fromisoformat(end)
+    sign = 1
+    if last < first:
+        first, last, sign = last, first, -1
+    ranges = [(datetime.date.fromisoformat(h["from"]), datetime.date.fromisoformat(h["to"])) for h in holidays]
+    count = 0
+    day = first
+    while day < last:
+        if day.weekday() < 5 and not any(low <= day <= high for low, high in ranges):
+            count += 1
+        day += datetime.timedelta(days=1)
+    return sign * count
+
+
+days = st.dates(min_value=datetime.date(2024, 1, 1), max_value=datetime.date(2028, 12, 31))
+holiday = st.tuples(days, st.integers(min_value=-3, max_value=40)).map(
+    lambda pair: {"from": pair[0].isoformat(), "to": (pair[0] + datetime.timedelta(days=pair[1])).isoformat()})
+
+
+@settings(max_examples=400, deadline=None, derandomize=True, database=None)
+@given(start=days, end=days, holidays=st.lists(holiday, max_size=8))
+def test_school_days_between_counts_as_the_definition_does(start: datetime.date, end: datetime.date,
+                                                           holidays: list[dict[str, str]]) -> None:
+    """Overlapping, nested, back-to-front (to before from) and out-of-range holidays included."""
+    assert school_days_between(start.isoformat(), end.isoformat(), holidays) == school_days_one_by_one(
+        start.isoformat(), end.isoformat(), holidays)
+
+
+@pytest.mark.parametrize(("start", "end", "holidays", "expected"), [
+    ("2026-11-30", "2026-12-02", [], 2),  # Monday to Wednesday: Monday and Tuesday
+    ("2026-12-02", "2026-11-30", [], -2),
+    ("2026-11-28", "2026-11-30", [], 0),  # a weekend
+    ("2026-11-30", "2026-12-07", [{"from": "2026-12-01", "to": "2026-12-02"}], 3),
+    ("2026-11-30", "2026-12-07",
+     [{"from": "2026-12-01", "to": "2026-12-02"}, {"from": "2026-12-02", "to": "2026-12-03"}], 2),
+    ("2026-12-21", "2027-01-04", [{"from": "2026-12-19", "to": "2027-01-03"}], 0),  # the Christmas holiday
+])
+def test_school_days_between_examples(start: str, end: str, holidays: list[dict[str, str]], expected: int) -> None:
+    assert school_days_between(start, end, holidays) == expected

@@ -36,6 +36,12 @@ def _holiday_ranges(holidays: list[Any]) -> list[tuple[datetime.date, datetime.d
     return [(_date(h["from"]), _date(h["to"])) for h in holidays or [] if "from" in h and "to" in h]
 
 
+def _weekdays_before(ordinal: int) -> int:
+    """Monday-to-Friday days from 1 January of year 1 (a Monday; ordinal 1) up to ``ordinal`` (not counted)."""
+    weeks, rest = divmod(ordinal - 1, 7)
+    return weeks * 5 + min(rest, 5)
+
+
 def school_days_between(start: str, end: str, holidays: list[Any]) -> int:
     """School days from ``start`` (counted) up to ``end`` (not counted).
 
@@ -43,17 +49,18 @@ def school_days_between(start: str, end: str, holidays: list[Any]) -> int:
     (inclusive). From a Monday to the Wednesday of the same week is two school
     days (Monday and Tuesday). Negative when ``end`` is before ``start``.
     """
-    first, last = _date(start), _date(end)
+    first, last = _date(start).toordinal(), _date(end).toordinal()
     sign = 1
     if last < first:
         first, last, sign = last, first, -1
-    ranges = _holiday_ranges(holidays)
-    count = 0
-    day = first
-    while day < last:
-        if day.weekday() < 5 and not any(lo <= day <= hi for lo, hi in ranges):
-            count += 1
-        day += datetime.timedelta(days=1)
+    count = _weekdays_before(last) - _weekdays_before(first)
+    # the holidays as ranges of ordinals [low, high), overlapping ones merged, each within [first, last)
+    reach = first
+    for low, high in sorted((lo.toordinal(), hi.toordinal() + 1) for lo, hi in _holiday_ranges(holidays)):
+        low, high = max(low, reach), min(high, last)
+        if low < high:
+            count -= _weekdays_before(high) - _weekdays_before(low)
+            reach = high
     return sign * count
 
 
