@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import BinaryIO, Callable
 
@@ -14,6 +13,8 @@ def write_atomic(path: Path, content: str | bytes | Callable[[BinaryIO], None]) 
     ``content`` is text, bytes, or a function that writes to the open binary stream (for large files).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
+    import tempfile  # only when something is written
+
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         umask = os.umask(0)

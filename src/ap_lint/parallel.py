@@ -8,7 +8,6 @@ results travel back. Small inputs, or a platform without fork, run serially.
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 from typing import Any, Callable, Sequence, TypeVar
 
@@ -50,7 +49,11 @@ def map_chunks(task: Callable[[Sequence[Item]], list[Result]], items: Sequence[I
     Fewer than ``min_items`` items are not worth a fork: they run here.
     """
     global _TASK, _ITEMS
-    if jobs <= 1 or len(items) < min_items or "fork" not in multiprocessing.get_all_start_methods():
+    if jobs <= 1 or len(items) < min_items:
+        return task(items)
+    import multiprocessing  # only when there is enough to share out: a small run never pays for the import
+
+    if "fork" not in multiprocessing.get_all_start_methods():
         return task(items)
     from concurrent.futures import ProcessPoolExecutor  # only when forking: a run that never forks skips it
     from concurrent.futures.process import BrokenProcessPool
