@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Literal, Union
 
@@ -23,8 +24,10 @@ def format_path(path: JsonPath) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_path(text: str) -> JsonPath:
-    """Parse ``reviews[2].date`` back into ``("reviews", 2, "date")``."""
+    """Parse ``reviews[2].date`` back into ``("reviews", 2, "date")`` (remembered: rules name the same paths
+    for every record)."""
     parts: list[PathPart] = []
     for dotted in text.replace("]", "").split("."):
         if not dotted:

@@ -29,6 +29,8 @@ import pytest
 from ap_lint.load.register import SourceFile, read_source
 from tests.conftest import cli_environment, keep_pack_memo, seeded_cache_folder
 
+pytestmark = pytest.mark.slow  # each runs ap-lint as a process of its own, under resource limits
+
 TODAY = "2026-11-28"
 HOSTILE = "records/placements/oakfield/oakfield-2026-099.yaml"
 OTHER = "records/placements/riverside/riverside-2026-001.yaml"

@@ -19,6 +19,8 @@ from lsprotocol import types
 from tests.conftest import REPO_ROOT
 from tests.lspclient import change_document, lsp_session, open_document, position_of, wait_for_diagnostics
 
+pytestmark = pytest.mark.slow  # each starts the language server and drives it over stdio
+
 TODAY = "2026-11-28"
 PLACEMENT = "records/placements/riverside/riverside-2026-001.yaml"
 PROVIDER = "records/providers/brackenridge-farm-skills.yaml"
@@ -191,7 +193,6 @@ def test_a_misspelt_field_offers_the_nearest_name(tmp_path: Path) -> None:
     assert _run(root, body) == [f"Rename to 'planned_end_date'|{line}:0-15|planned_end_date"]
 
 
-@pytest.mark.slow
 def test_a_keystroke_on_a_1000_placement_register_is_answered_within_300_ms(tmp_path: Path) -> None:
     """Warm: the median time from a change to its diagnostics, debounce included (bench/lsp.py measures it)."""
     from bench.lsp import measure

@@ -16,6 +16,8 @@ import yaml
 from ap_lint.checker import CheckOptions
 from tests.conftest import checker_for
 
+pytestmark = pytest.mark.slow  # each generates registers of up to 1,000 placements, some with long histories
+
 REPO = Path(__file__).resolve().parents[2]
 TODAY = "2026-11-28"
 

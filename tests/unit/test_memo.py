@@ -17,6 +17,8 @@ from ap_lint.pack import load_pack
 
 from tests.conftest import REPO_ROOT
 
+pytestmark = pytest.mark.slow  # each loads and compiles the whole pack cold, more than once, by design
+
 
 @pytest.fixture(autouse=True)
 def _each_call_loads_the_pack() -> None:

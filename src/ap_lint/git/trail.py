@@ -114,9 +114,14 @@ class Trail:
         for rule in rules:
             self.by_kind.setdefault(rule.kind, []).append(rule)
         self.kind_of = kind_of
+        self._rules_for: dict[str, list[TrailRule]] = {}
 
     def rules_for(self, path: str) -> list[TrailRule]:
-        return self.by_kind.get(self.kind_of(path) or "", [])
+        """The history rules that judge the file at ``path`` (asked of each path several times a fold)."""
+        found = self._rules_for.get(path)
+        if found is None:
+            found = self._rules_for[path] = self.by_kind.get(self.kind_of(path) or "", [])
+        return found
 
     def judged(self, changes: Iterable[FileChange]) -> list[FileChange]:
         """The changes to files some history rule judges."""
