@@ -19,7 +19,7 @@ from ap_lint.checker import Checker
 from ap_lint.findings import Finding
 from ap_lint.git import runner
 from ap_lint.git.history import HistoryPass
-from ap_lint.git.history_cache import FOLDER, HistoryCache
+from ap_lint.git.history_cache import FOLDER, HistoryCache, HistoryMemory
 from ap_lint.git.runner import Repository
 from ap_lint.load.register import Record, discover
 from tests import long_history
@@ -115,6 +115,39 @@ def test_a_cached_fold_gives_the_cold_findings_and_a_new_commit_costs_its_own_ch
     after = cold(checker, repo)
     assert shape(later.run(None, None)) == after
     assert len(after) == len(expected) + 1
+
+
+def test_folds_kept_in_memory_give_the_cold_findings_and_a_new_commit_costs_its_own_changes(
+        checker: Checker, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An audit keeps the folds in a HistoryMemory: what a run folds on top of one it got is not written back
+    into it, nothing is written to disk, and a new commit is folded on its own."""
+    memory = HistoryMemory()
+    rules = [rule for rule in checker.rules if rule.history is not None]
+
+    def run() -> list[Finding]:
+        return HistoryPass(Repository.open(repo), checker.compiler, rules, records_of(checker, repo), TODAY,
+                           [rule.id for rule in checker.rules], None, memory=memory).run(None, None)
+
+    expected = cold(checker, repo)
+    assert shape(run()) == expected
+    assert memory.commits() == {Repository.open(repo).head}
+    kept = memory.load(Repository.open(repo).head)
+    assert kept is not None and len(kept.breaches) >= len(expected)  # before each rule's `when` is asked
+    kept.breaches.clear()  # a copy: what the memory keeps is not changed
+    assert shape(run()) == expected
+
+    number = COMMITS + 1
+    long_history.add_commit(repo, number, "Add one more placement and review the last", {
+        long_history.placement_path(number): long_history.placement_text(number),
+        long_history.placement_path(number - 1): long_history.placement_text(number - 1, reviews=1,
+                                                                            decision="2026-08-28")})
+    calls = git_calls(monkeypatch, run)
+    logs = [call for call in calls if call[0] == "log"]
+    assert len(logs) == 1 and any(".." in argument for argument in logs[0])  # only the commit after the kept one
+    after = cold(checker, repo)
+    assert shape(run()) == after
+    assert len(after) == len(expected) + 1
+    assert not (tmp_path / "cache").exists() and not any((repo / ".git").glob("ap-lint*"))
 
 
 def _corruptions() -> list[tuple[str, Callable[[dict[str, Any]], object]]]:

@@ -21,6 +21,7 @@ from ap_lint.evaluate.locate import locate_findings, read_text
 from ap_lint.evaluate.waivers import apply_waivers
 from ap_lint.findings import Finding
 from ap_lint.git.history import check_history
+from ap_lint.git.history_cache import HistoryMemory
 from ap_lint.load.register import RECORDS_DIR, Record, SourceFile, discover
 from ap_lint.load.register import Register as RecordIndex
 from ap_lint.pack import PACK_FILE
@@ -63,6 +64,8 @@ class Judge:
         self.daily = Evaluator(checker.compiler, [r for r in checker.rules if r.id in daily], context)
         self.known: dict[str, list[Finding]] = {}
         self.by_day: dict[str, dict[str, list[Finding]]] = {}
+        #: the history pass's folds of the main line with this pack, kept from state to state
+        self.history = HistoryMemory()
 
     def context_keys(self, register: RecordIndex) -> dict[str, str]:
         """Each record's context key: a digest of everything its rules can see (less the date)."""
@@ -143,7 +146,8 @@ class State:
     _index: RecordIndex | None = None
     _keys: dict[str, str] = field(default_factory=dict)
     _steady: list[Finding] | None = None
-    _places: dict[tuple[str, Any], tuple[int, int]] = field(default_factory=dict)
+    #: (file, its digest, path) -> (line, column): shared by the states of one audit (see Register)
+    _places: dict[tuple[str, str, Any], tuple[int, int]] = field(default_factory=dict)
     _identities: dict[str, set[tuple[Any, ...]]] = field(default_factory=dict)
 
     def identities(self, day: str) -> set[tuple[Any, ...]]:
@@ -177,10 +181,13 @@ class State:
         return result
 
     def _locate(self, findings: list[Finding]) -> list[Finding]:
-        """Each finding with its line and column; a place found once is remembered for the other days."""
+        """Each finding with its line and column; a place found once is remembered for the other days, and for
+        the other states while the file's bytes are the same (``_places`` is the audit's, keyed by digest)."""
+        digests = {r.file: r.digest for r in self.records}
         known, pending = [], []
         for finding in findings:
-            place = self._places.get((finding.file, finding.path)) if finding.line == 0 else None
+            place = self._places.get((finding.file, digests.get(finding.file, ""), finding.path)) \
+                if finding.line == 0 and digests.get(finding.file) else None
             if place is not None:
                 known.append(dataclasses.replace(finding, line=place[0], column=place[1]))
             else:
@@ -196,8 +203,8 @@ class State:
         unlocated = {(f.file, f.path) for f in pending if f.line == 0}
         fresh = locate_findings(pending, text_of, offsets)
         for finding in fresh:
-            if (finding.file, finding.path) in unlocated:
-                self._places[(finding.file, finding.path)] = (finding.line, finding.column)
+            if (finding.file, finding.path) in unlocated and digests.get(finding.file):
+                self._places[(finding.file, digests[finding.file], finding.path)] = (finding.line, finding.column)
         return known + fresh
 
 
@@ -210,6 +217,8 @@ class Register:
         self._snapshot: Snapshot | None = None
         self._judges: dict[str, Judge] = {}
         self._previous: State | None = None
+        #: where each finding's path lies in a file, by the file's digest: most files are the same from state to state
+        self._places: dict[tuple[str, str, Any], tuple[int, int]] = {}
 
     def __enter__(self) -> Register:
         return self
@@ -253,13 +262,13 @@ class Register:
         by_file = {r.file: r for r in fresh}
         records = [reuse.get(s.display) or by_file[s.display] for s in sources]
         # the whole main line up to this commit, read from where the last state's left off (cached by commit)
-        history = check_history(root, checker.compiler, checker.rules, records, commit.day,
-                                cache_dir=self._snapshot.cache)
+        history = check_history(root, checker.compiler, checker.rules, records, commit.day, memory=judge.history)
         notes = list(history.notes)
         if self.pack is None and not (root / PACK_FILE).is_file():
             notes.append("The register had no policy pack of its own at this commit, so it was checked with the "
                          "installed pack.")
-        state = State(commit, root, judge, records, history.findings, problems, notes, sources)
+        state = State(commit, root, judge, records, history.findings, problems, notes, sources,
+                      _places=self._places)
         self._previous = state
         return state
 

@@ -90,8 +90,6 @@ class Snapshot:
         self.line = line
         self._folder = Path(tempfile.mkdtemp(prefix="ap-lint-as-of-"))
         self.repository = self._folder / "register"
-        #: a cache folder of its own, outside the copy's work tree, for the history pass
-        self.cache = self._folder / "cache"
         _git(self._folder, "clone", "--quiet", "--shared", "--no-checkout", str(line.repository), str(self.repository))
         self.commit: str | None = None
 

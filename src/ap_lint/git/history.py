@@ -33,7 +33,7 @@ from ap_lint.evaluate.engine import EvaluationContext, Evaluator
 from ap_lint.evaluate.expressions import EvaluationError
 from ap_lint.evaluate.rules import Rule, RuleCompiler
 from ap_lint.findings import Finding
-from ap_lint.git.history_cache import HistoryCache
+from ap_lint.git.history_cache import HistoryCache, HistoryMemory
 from ap_lint.git.log import Commit, FileChange, Step, first_parent_chain, log, uncommitted, working_tree_changes
 from ap_lint.git.runner import NotARepository, Repository
 from ap_lint.git.trail import Breach, Trail, TrailRule, TrailState
@@ -58,7 +58,7 @@ class HistoryPass:
 
     def __init__(self, repository: Repository, compiler: RuleCompiler, rules: list[Rule], records: list[Record],
                  today: str, all_rule_ids: list[str], cache_dir: Path | None = None,
-                 max_bytes: int = MAX_FILE_BYTES) -> None:
+                 max_bytes: int = MAX_FILE_BYTES, memory: HistoryMemory | None = None) -> None:
         self.repository = repository
         self.compiler = compiler
         self.pack = compiler.pack
@@ -69,8 +69,11 @@ class HistoryPass:
         self.evaluator = Evaluator(compiler, [], EvaluationContext(today, self.pack.settings, all_rule_ids))
         self.singles = {name: self.register.single(spec) for name, spec in self.pack.kinds.items() if spec.single}
         shallow = bool(repository.boundary)  # a fold that stops at a shallow boundary is not the main line's
-        self.cache = (HistoryCache(cache_dir, self.pack.digest, repository.prefix, frozenset(self.rules))
-                      if cache_dir is not None and not shallow and not self._tracked(cache_dir) else None)
+        self.cache: HistoryCache | HistoryMemory | None = None
+        if memory is not None and not shallow:
+            self.cache = memory
+        elif cache_dir is not None and not shallow and not self._tracked(cache_dir):
+            self.cache = HistoryCache(cache_dir, self.pack.digest, repository.prefix, frozenset(self.rules))
         self.max_bytes = max_bytes
         self.versions = Versions(repository, self.pack, records, max_bytes,
                                  self.cache.load_versions(max_bytes) if self.cache is not None else None)
@@ -316,13 +319,14 @@ def history_key(root: Path, rules: list[Rule], since: str | None = None,
 
 def check_history(root: Path, compiler: RuleCompiler, rules: list[Rule], records: list[Record], today: str,
                   since: str | None = None, *, paths: Iterable[str] | None = None, cache_dir: Path | None = None,
-                  max_bytes: int = MAX_FILE_BYTES) -> HistoryResult:
+                  max_bytes: int = MAX_FILE_BYTES, memory: HistoryMemory | None = None) -> HistoryResult:
     """Run the pack's history rules over the register's git history.
 
     ``since``: a pull request's base (its changes as a whole); else the whole
     main line and the files on disk. ``paths``: judge only these files (a
     scoped check reports history findings on its own files only).
-    ``cache_dir``: where folds of the main line are kept (None: not cached).
+    ``cache_dir``: where folds of the main line are kept (None: not cached). ``memory``: keep them in this
+    object instead, for a caller that runs the pass again and again (an audit); one pack, one repository.
     Returns unlocated findings (the checker locates them with the others) and
     notes; outside git, or without git, the checks are skipped with a note.
     """
@@ -334,6 +338,6 @@ def check_history(root: Path, compiler: RuleCompiler, rules: list[Rule], records
     except NotARepository as reason:
         return HistoryResult(notes=[f"history checks skipped: {reason}"])
     run = HistoryPass(repository, compiler, history_rules, records, today, [rule.id for rule in rules], cache_dir,
-                      max_bytes)
+                      max_bytes, memory)
     findings = run.run(since, set(paths) if paths is not None else None)
     return HistoryResult(findings, list(dict.fromkeys(run.notes)))

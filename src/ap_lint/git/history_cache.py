@@ -210,3 +210,42 @@ class HistoryCache:
                 old.unlink(missing_ok=True)
         except (OSError, Odd):
             pass
+
+
+def _copy(state: TrailState) -> TrailState:
+    """A copy that a fold may change without changing ``state`` (breaches and steps are immutable)."""
+    return TrailState(state.commit, state.steps, dict(state.deleted), {p: dict(r) for p, r in state.late.items()},
+                      list(state.breaches))
+
+
+class HistoryMemory:
+    """Folds of the main line and parsed versions kept in this process only, for a caller that runs the history
+    pass again and again on one repository (an audit, state after state): nothing is written or read back
+    from files, and nothing is kept beyond the caller's object."""
+
+    def __init__(self, keep: int = KEEP) -> None:
+        self.keep = keep
+        self._states: dict[str, TrailState] = {}
+        self._versions: dict[int, dict[str, Any]] = {}
+
+    def commits(self) -> set[str]:
+        return set(self._states)
+
+    def load(self, commit: str) -> TrailState | None:
+        state = self._states.get(commit)
+        return _copy(state) if state is not None else None
+
+    def save(self, state: TrailState) -> None:
+        if state.commit is None:
+            return
+        self._states.pop(state.commit, None)
+        self._states[state.commit] = _copy(state)
+        while len(self._states) > self.keep:
+            del self._states[next(iter(self._states))]  # the oldest kept
+
+    def load_versions(self, max_bytes: int) -> dict[str, Any]:
+        return self._versions.get(max_bytes, {})
+
+    def save_versions(self, versions: dict[str, Any], max_bytes: int) -> None:
+        self._versions[max_bytes] = versions
+
