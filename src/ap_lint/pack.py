@@ -182,11 +182,15 @@ def load_pack_yaml(root: Path, relative: Path, schema_name: str, digest: Any, fi
     if loaded.problems:
         first = loaded.problems[0]
         raise PolicyPackError(first.message, file=name, line=first.line, column=first.column)
-    import jsonschema  # only when these bytes were not validated before (see memo): importing it is slow
+    errors: list[Any] = []
+    if not surely_valid(_engine_schema(schema_name), loaded.data):
+        import jsonschema  # only to say why: importing it is slow
 
-    validator = jsonschema.Draft202012Validator(_engine_schema(schema_name))
-    errors = sorted(validator.iter_errors(loaded.data), key=lambda e: list(e.absolute_path))
+        validator = jsonschema.Draft202012Validator(_engine_schema(schema_name))
+        errors = sorted(validator.iter_errors(loaded.data), key=lambda e: list(e.absolute_path))
     if errors:
+        import jsonschema
+
         error = jsonschema.exceptions.best_match(errors)
         at = tuple(error.absolute_path)
         where = ".".join(str(p) for p in at)
@@ -216,12 +220,12 @@ def check_setting_values(root: Path, settings_docs: dict[str, dict[str, Any]], m
     key = digest_of(json.dumps(settings_docs, sort_keys=True, default=repr))
     if memo is not None and memo.knows("settings", key):
         return
-    import jsonschema
-
     for setting, entry in settings_docs.items():
         schema = entry.get("schema")
-        if schema is None:
+        if schema is None or (schema_surely_valid(schema) and surely_valid(schema, entry["value"])):
             continue
+        import jsonschema  # only to say why: importing it is slow
+
         try:
             jsonschema.Draft202012Validator.check_schema(schema)
         except jsonschema.exceptions.SchemaError as broken:
@@ -380,7 +384,68 @@ class SchemaProblem(Exception):
         self.absolute_path = absolute_path
 
 
+#: values of the keywords that name other schemas, which Python's jsonschema may check as URI references
+_REFERENCE_KEYWORDS = frozenset({"$id", "$ref", "$schema", "$dynamicRef", "$anchor", "$dynamicAnchor"})
+_PLAIN_REFERENCE = re.compile(r"[A-Za-z0-9#/:._~$%-]*")
+
+
+def schema_surely_valid(schema: Any) -> bool:
+    """Whether ``schema`` is certainly a Draft 2020-12 schema that Python's jsonschema accepts, found fast:
+    jsonschema-rs checks it against the meta-schema, and each regular expression is compiled as Python's
+    ``regex`` format check compiles it (jsonschema-rs does not assert formats). False means only "ask
+    jsonschema", which judges and says why (importing it, and its check, cost a cold run a third of a second).
+    """
+    try:
+        import jsonschema_rs
+
+        if not jsonschema_rs.meta.is_valid(schema):
+            return False
+    except Exception:  # noqa: BLE001 - anything odd: let jsonschema judge
+        return False
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            for key, item in node.items():
+                if key == "pattern" and isinstance(item, str) and not _compiles(item):
+                    return False
+                if key == "patternProperties" and isinstance(item, dict) and not all(map(_compiles, item)):
+                    return False
+                if key in _REFERENCE_KEYWORDS and isinstance(item, str) and not _PLAIN_REFERENCE.fullmatch(item):
+                    return False
+                stack.append(item)
+    return True
+
+
+def _compiles(pattern: Any) -> bool:
+    try:
+        re.compile(pattern)
+    except (re.error, TypeError, RecursionError):
+        return False
+    return True
+
+
+def surely_valid(schema: Any, instance: Any) -> bool:
+    """Whether ``instance`` certainly passes ``schema`` (a valid one) as Python's jsonschema judges it, found fast
+    by jsonschema-rs; False means only "ask jsonschema", which says why."""
+    try:
+        return bool(_fast_validator(json.dumps(schema, sort_keys=True)).is_valid(instance))
+    except Exception:  # noqa: BLE001 - anything odd: let jsonschema judge
+        return False
+
+
+@functools.lru_cache(maxsize=64)
+def _fast_validator(schema_text: str) -> Any:
+    import jsonschema_rs
+
+    return jsonschema_rs.validator_for(json.loads(schema_text))
+
+
 def _check_schema(schema: Any) -> None:
+    if schema_surely_valid(schema):
+        return
     import jsonschema
 
     try:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
 from ap_lint.errors import PolicyPackError
-from ap_lint.pack import Clause, find_pack, load_pack, parse_clauses
+from ap_lint.pack import Clause, find_pack, load_pack, parse_clauses, schema_surely_valid, surely_valid
 
 POLICY = Path("policy") / "offsite-alternative-provision-principles.md"
 CLAUSE_IDS = [
@@ -161,6 +162,49 @@ def test_a_schema_that_is_not_a_json_schema_is_refused(tiny_register: Path) -> N
     error = load_error(tiny_register)
     assert error.file == "schemas/shop.schema.json"
     assert error.message.startswith("not a valid JSON Schema at type:")
+
+
+@pytest.mark.parametrize(("old", "new", "where"), [
+    # jsonschema-rs's meta-schema check accepts these; Python's jsonschema (the judge) does not
+    ('"name": {"type": "string"}', '"name": {"type": "string", "pattern": "(("}', "properties/name/pattern"),
+    ('"name": {"type": "string"}', '"name": {"type": "object", "patternProperties": {"[a-": {}}}',
+     "properties/name/patternProperties"),
+])
+def test_a_schema_whose_regular_expression_python_cannot_read_is_refused(tiny_register: Path, old: str, new: str,
+                                                                           where: str) -> None:
+    broken(tiny_register, "schemas/shop.schema.json", old, new)
+    error = load_error(tiny_register)
+    assert error.file == "schemas/shop.schema.json"
+    assert error.message.startswith(f"not a valid JSON Schema at {where}:")
+
+
+SCHEMAS = [
+    {"type": "object"}, {"type": "record"}, {"type": "string", "pattern": "(("}, {"pattern": "^[a-z]+$"},
+    {"patternProperties": {"[a-": {}}}, {"patternProperties": {"^x-": {"type": "string"}}},
+    {"$ref": "#/$defs/a", "$defs": {"a": {"type": "integer"}}}, {"$ref": "not a uri ref \\ at all"},
+    {"minLength": -1}, {"enum": []}, {"required": ["a", "a"]}, {"properties": {"pattern": {"type": "string"}}},
+    {"items": {"pattern": "[z-a]"}}, {"format": "date"}, {"type": "integer", "minimum": 1.5},
+]
+INSTANCES = ["abc", "abc\n", "", 3, 1.5, True, None, [], ["a", "a"], {}, {"a": 1}, {"x-y": 2}, "2026-02-30"]
+
+
+def test_the_fast_checks_never_accept_what_jsonschema_refuses() -> None:
+    """schema_surely_valid and surely_valid only say "certainly valid" when Python's jsonschema agrees (they may
+    say "ask jsonschema" of a valid one: that only costs time)."""
+    import jsonschema
+
+    accepted = []
+    for schema in SCHEMAS:
+        if not schema_surely_valid(schema):
+            continue
+        jsonschema.Draft202012Validator.check_schema(schema)  # raises if the fast check was wrong
+        for instance in INSTANCES:
+            if surely_valid(schema, instance):
+                assert jsonschema.Draft202012Validator(schema).is_valid(instance), (schema, instance)
+                accepted.append((json.dumps(schema), json.dumps(instance)))
+    assert len({schema for schema, _ in accepted}) >= 6 and len(accepted) >= 30  # the fast path was taken
+    assert not schema_surely_valid({"type": "string", "pattern": "(("})
+    assert not surely_valid({"pattern": "^[a-z]+$"}, "abc\n")  # jsonschema-rs is stricter here: jsonschema judges
 
 
 def test_a_relation_to_an_unknown_kind_is_refused(tiny_register: Path) -> None:
