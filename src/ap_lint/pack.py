@@ -402,6 +402,12 @@ def schema_surely_valid(schema: Any) -> bool:
             return False
     except Exception:  # noqa: BLE001 - anything odd: let jsonschema judge
         return False
+    return _plain(schema)
+
+
+def _plain(schema: Any) -> bool:
+    """Whether every regular expression in ``schema`` compiles in Python, and every reference is plain and
+    within the schema itself (another document is never fetched: jsonschema-rs would try the network)."""
     stack = [schema]
     while stack:
         node = stack.pop()
@@ -414,6 +420,8 @@ def schema_surely_valid(schema: Any) -> bool:
                 if key == "patternProperties" and isinstance(item, dict) and not all(map(_compiles, item)):
                     return False
                 if key in _REFERENCE_KEYWORDS and isinstance(item, str) and not _PLAIN_REFERENCE.fullmatch(item):
+                    return False
+                if key in ("$ref", "$dynamicRef") and isinstance(item, str) and not item.startswith("#"):
                     return False
                 stack.append(item)
     return True
@@ -431,7 +439,8 @@ def surely_valid(schema: Any, instance: Any) -> bool:
     """Whether ``instance`` certainly passes ``schema`` (a valid one) as Python's jsonschema judges it, found fast
     by jsonschema-rs; False means only "ask jsonschema", which says why."""
     try:
-        return bool(_fast_validator(json.dumps(schema, sort_keys=True)).is_valid(instance))
+        validator = _fast_validator(json.dumps(schema, sort_keys=True))
+        return validator is not None and bool(validator.is_valid(instance))
     except Exception:  # noqa: BLE001 - anything odd: let jsonschema judge
         return False
 
@@ -440,7 +449,8 @@ def surely_valid(schema: Any, instance: Any) -> bool:
 def _fast_validator(schema_text: str) -> Any:
     import jsonschema_rs
 
-    return jsonschema_rs.validator_for(json.loads(schema_text))
+    schema = json.loads(schema_text)
+    return jsonschema_rs.validator_for(schema) if _plain(schema) else None
 
 
 def _check_schema(schema: Any) -> None:

@@ -204,6 +204,7 @@ def test_the_fast_checks_never_accept_what_jsonschema_refuses() -> None:
                 accepted.append((json.dumps(schema), json.dumps(instance)))
     assert len({schema for schema, _ in accepted}) >= 6 and len(accepted) >= 30  # the fast path was taken
     assert not schema_surely_valid({"type": "string", "pattern": "(("})
+    assert not schema_surely_valid({"$ref": "https://example.invalid/other.schema.json"})  # never fetched
     assert not surely_valid({"pattern": "^[a-z]+$"}, "abc\n")  # jsonschema-rs is stricter here: jsonschema judges
 
 
@@ -225,3 +226,10 @@ def test_a_missing_pack_file_is_reported(tiny_register: Path) -> None:
     error = load_error(tiny_register)
     assert error.file == "schemas/order.schema.json"
     assert error.message.startswith("cannot read this pack file")
+
+
+def test_the_fast_checks_never_follow_a_reference_to_another_document() -> None:
+    remote = {"$ref": "https://example.invalid/other.schema.json"}
+    assert not schema_surely_valid(remote)
+    assert not surely_valid(remote, "anything")
+    assert surely_valid({"$ref": "#/$defs/a", "$defs": {"a": {"type": "string"}}}, "text")
