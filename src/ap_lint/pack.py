@@ -22,7 +22,9 @@ from ap_lint.errors import PolicyPackError
 from ap_lint.findings import parse_path
 from ap_lint.load.loader import load_record
 from ap_lint.load.positions import compose_positions, locate
+from ap_lint.load.validate import schema_surely_valid, surely_valid
 from ap_lint.memo import PackMemo, digest_of
+from ap_lint.wordlists import word_list
 
 PACK_FILE = Path("rules") / "pack.yaml"
 SETTINGS_FILE = Path("rules") / "settings.yaml"
@@ -182,33 +184,36 @@ def load_pack_yaml(root: Path, relative: Path, schema_name: str, digest: Any, fi
     if loaded.problems:
         first = loaded.problems[0]
         raise PolicyPackError(first.message, file=name, line=first.line, column=first.column)
-    errors: list[Any] = []
     if not surely_valid(_engine_schema(schema_name), loaded.data):
-        import jsonschema  # only to say why: importing it is slow
-
-        validator = jsonschema.Draft202012Validator(_engine_schema(schema_name))
-        errors = sorted(validator.iter_errors(loaded.data), key=lambda e: list(e.absolute_path))
-    if errors:
-        import jsonschema
-
-        error = jsonschema.exceptions.best_match(errors)
-        at = tuple(error.absolute_path)
-        where = ".".join(str(p) for p in at)
-        message = error.message
-        positions = compose_positions(raw.decode("utf-8"))
-        line, column = locate(positions, at)
-        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-            known = set(error.schema.get("properties", {})) if isinstance(error.schema, dict) else set()
-            unknown = next((key for key in error.instance if key not in known), None)
-            if unknown is not None:  # point at the unknown field itself, and say which fields there are
-                line, column = locate(positions, at + (unknown,), key=True)
-                message = (f"'{unknown}' is not a field here; the fields are: {', '.join(sorted(known))}. "
-                           "Check its spelling, or remove it")
-        raise PolicyPackError(f"{where + ': ' if where else ''}{message}", file=name, line=line, column=column)
+        _refuse_if_invalid(raw, name, _engine_schema(schema_name), loaded.data)
     data: dict[str, Any] = loaded.data
     if memo is not None:
         memo.remember_data("yaml", key, data)
     return data
+
+
+def _refuse_if_invalid(raw: bytes, name: str, schema: dict[str, Any], data: Any) -> None:
+    """Stop at the first place where ``data`` (the pack file ``name``, read from ``raw``) fails ``schema``, as
+    Python's jsonschema judges it (imported only here: it is slow to import)."""
+    import jsonschema
+
+    errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.absolute_path))
+    if not errors:
+        return
+    error = jsonschema.exceptions.best_match(errors)
+    at = tuple(error.absolute_path)
+    where = ".".join(str(p) for p in at)
+    message = error.message
+    positions = compose_positions(raw.decode("utf-8"))
+    line, column = locate(positions, at)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        known = set(error.schema.get("properties", {})) if isinstance(error.schema, dict) else set()
+        unknown = next((key for key in error.instance if key not in known), None)
+        if unknown is not None:  # point at the unknown field itself, and say which fields there are
+            line, column = locate(positions, at + (unknown,), key=True)
+            message = (f"'{unknown}' is not a field here; the fields are: {', '.join(sorted(known))}. "
+                       "Check its spelling, or remove it")
+    raise PolicyPackError(f"{where + ': ' if where else ''}{message}", file=name, line=line, column=column)
 
 
 def check_setting_values(root: Path, settings_docs: dict[str, dict[str, Any]], memo: PackMemo | None = None) -> None:
@@ -358,7 +363,7 @@ def load_pack(root: Path, memo: PackMemo | None = None) -> Pack:
         relative = path.relative_to(root)
         rule_documents.append((relative.as_posix(), load_pack_yaml(root, relative, "rule", digest, files, memo)))
 
-    word_lists = {name: _word_list(name, spec, digest, memo) for name, spec in
+    word_lists = {name: word_list(name, spec, digest, memo, PACK_FILE.as_posix()) for name, spec in
                   (config.get("word_lists") or {}).items()}
     waiver_spec = config.get("waivers")
     examples = config.get("examples") or {}
@@ -384,75 +389,6 @@ class SchemaProblem(Exception):
         self.absolute_path = absolute_path
 
 
-#: values of the keywords that name other schemas, which Python's jsonschema may check as URI references
-_REFERENCE_KEYWORDS = frozenset({"$id", "$ref", "$schema", "$dynamicRef", "$anchor", "$dynamicAnchor"})
-_PLAIN_REFERENCE = re.compile(r"[A-Za-z0-9#/:._~$%-]*")
-
-
-def schema_surely_valid(schema: Any) -> bool:
-    """Whether ``schema`` is certainly a Draft 2020-12 schema that Python's jsonschema accepts, found fast:
-    jsonschema-rs checks it against the meta-schema, and each regular expression is compiled as Python's
-    ``regex`` format check compiles it (jsonschema-rs does not assert formats). False means only "ask
-    jsonschema", which judges and says why (importing it, and its check, cost a cold run a third of a second).
-    """
-    try:
-        import jsonschema_rs
-
-        if not jsonschema_rs.meta.is_valid(schema):
-            return False
-    except Exception:  # noqa: BLE001 - anything odd: let jsonschema judge
-        return False
-    return _plain(schema)
-
-
-def _plain(schema: Any) -> bool:
-    """Whether every regular expression in ``schema`` compiles in Python, and every reference is plain and
-    within the schema itself (another document is never fetched: jsonschema-rs would try the network)."""
-    stack = [schema]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, list):
-            stack.extend(node)
-        elif isinstance(node, dict):
-            for key, item in node.items():
-                if key == "pattern" and isinstance(item, str) and not _compiles(item):
-                    return False
-                if key == "patternProperties" and isinstance(item, dict) and not all(map(_compiles, item)):
-                    return False
-                if key in _REFERENCE_KEYWORDS and isinstance(item, str) and not _PLAIN_REFERENCE.fullmatch(item):
-                    return False
-                if key in ("$ref", "$dynamicRef") and isinstance(item, str) and not item.startswith("#"):
-                    return False
-                stack.append(item)
-    return True
-
-
-def _compiles(pattern: Any) -> bool:
-    try:
-        re.compile(pattern)
-    except (re.error, TypeError, RecursionError):
-        return False
-    return True
-
-
-def surely_valid(schema: Any, instance: Any) -> bool:
-    """Whether ``instance`` certainly passes ``schema`` (a valid one) as Python's jsonschema judges it, found fast
-    by jsonschema-rs; False means only "ask jsonschema", which says why."""
-    try:
-        validator = _fast_validator(json.dumps(schema, sort_keys=True))
-        return validator is not None and bool(validator.is_valid(instance))
-    except Exception:  # noqa: BLE001 - anything odd: let jsonschema judge
-        return False
-
-
-@functools.lru_cache(maxsize=64)
-def _fast_validator(schema_text: str) -> Any:
-    import jsonschema_rs
-
-    schema = json.loads(schema_text)
-    return jsonschema_rs.validator_for(schema) if _plain(schema) else None
-
-
 def _check_schema(schema: Any) -> None:
     if schema_surely_valid(schema):
         return
@@ -462,96 +398,3 @@ def _check_schema(schema: Any) -> None:
         jsonschema.Draft202012Validator.check_schema(schema)
     except jsonschema.exceptions.SchemaError as error:
         raise SchemaProblem(error.message, error.absolute_path) from None
-
-
-def _word_list(name: str, spec: dict[str, Any], digest: Any, memo: PackMemo | None = None) -> frozenset[str]:
-    """The words of a pack's word list: the string literals assigned to the named variables in files that an
-    installed distribution ships (read as text, never imported, so that loading the pack stays fast).
-
-    With ``memo``, the words read before from these very files (the same paths, sizes and modification
-    times) are taken from it: finding the distribution alone costs a run tens of milliseconds.
-    """
-    key = _word_files_key(spec) if memo is not None else None
-    remembered = memo.get("words", key) if memo is not None and key is not None else None
-    if isinstance(remembered, list) and all(isinstance(word, str) for word in remembered):
-        words = remembered
-    else:
-        words, located = _read_word_list(name, spec)
-        if memo is not None and key is not None and located == _word_files(spec):
-            memo.put("words", key, words)
-    digest.update("\n".join(words).encode())
-    return frozenset(words)
-
-
-def _word_files(spec: dict[str, Any]) -> list[str] | None:
-    """Where the word list's files are, found on the import path as the distribution would locate them."""
-    import sys
-
-    found = []
-    for file_name in spec["files"]:
-        for entry in sys.path:
-            candidate = Path(entry or ".") / file_name
-            if candidate.is_file():
-                found.append(str(candidate.resolve()))
-                break
-        else:
-            return None
-    return found
-
-
-def _word_files_key(spec: dict[str, Any]) -> str | None:
-    files = _word_files(spec)
-    if files is None:
-        return None
-    stats = []
-    for path in files:
-        try:
-            stat = Path(path).stat()
-        except OSError:
-            return None
-        stats.append([path, stat.st_size, stat.st_mtime_ns])
-    return digest_of(json.dumps([spec, stats], sort_keys=True))
-
-
-def _read_word_list(name: str, spec: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """The words (sorted), and the files they were read from, through the installed distribution."""
-    import importlib.metadata
-
-    try:
-        distribution = importlib.metadata.distribution(spec["distribution"])
-    except importlib.metadata.PackageNotFoundError:
-        raise PolicyPackError(f"word list '{name}' needs the package {spec['distribution']}, which is not installed; "
-                              "install it (pip install it, or reinstall ap-lint)", file=PACK_FILE.as_posix()) from None
-    words: set[str] = set()
-    located: list[str] = []
-    for file_name, variables in spec["files"].items():
-        path = Path(str(distribution.locate_file(file_name)))
-        located.append(str(path.resolve()))
-        try:
-            text = path.read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            raise PolicyPackError(f"word list '{name}': cannot read {file_name} of {spec['distribution']} ({error})",
-                                  file=PACK_FILE.as_posix()) from None
-        for variable in variables:
-            found = _assigned_strings(text, variable)
-            if not found:
-                raise PolicyPackError(f"word list '{name}': {file_name} of {spec['distribution']} assigns no words "
-                                      f"to {variable}", file=PACK_FILE.as_posix())
-            words.update(found)
-    return sorted(words), located
-
-
-_STRING = re.compile(r"""(?:"([^"\\\n]*)"|'([^'\\\n]*)')""")
-
-
-def _assigned_strings(text: str, variable: str) -> list[str]:
-    """The string literals of the bracketed value assigned to ``variable`` (``name = (...)``, ``name =
-    OrderedDict(...)``), up to the bracket that closes it at the assignment's indentation: the keys of a
-    mapping of words to weights as well as the items of a tuple."""
-    assignment = re.search(rf"(?m)^([ \t]*){re.escape(variable)}[ \t]*=[ \t]*[\w.]*[ \t]*[(\[{{][ \t]*$", text)
-    if assignment is None:
-        return []
-    end = re.compile(rf"(?m)^{assignment.group(1)}[)\]}}]").search(text, assignment.end())
-    span = text[assignment.end():end.start() if end else len(text)]
-    span = re.sub(r"(?m)#.*$", "", span)
-    return [a or b for a, b in _STRING.findall(span) if (a or b).strip()]

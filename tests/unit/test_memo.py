@@ -113,16 +113,16 @@ def test_a_word_list_is_read_from_its_files_once_while_they_are_the_same(
         register: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The names the privacy scan knows come from files an installed package ships; the memo keeps the words by
     those files' paths, sizes and times, so a warm run neither finds the package nor reads them again."""
-    import ap_lint.pack as pack_module
+    import ap_lint.wordlists as wordlists
 
     reads: list[str] = []
-    real = pack_module._read_word_list
+    real = wordlists._read_word_list
 
-    def counting(name: str, spec: dict[str, Any]) -> tuple[list[str], list[str]]:
+    def counting(name: str, spec: dict[str, Any], declared_in: str) -> tuple[list[str], list[str]]:
         reads.append(name)
-        return real(name, spec)
+        return real(name, spec, declared_in)
 
-    monkeypatch.setattr(pack_module, "_read_word_list", counting)
+    monkeypatch.setattr(wordlists, "_read_word_list", counting)
     memo_dir = tmp_path / "cache"
     memo_dir.mkdir()
     cold = load_pack(register)
@@ -141,21 +141,21 @@ def test_a_word_lists_memo_key_follows_its_files(tmp_path: Path, monkeypatch: py
     """Another version of the package (a file of another size or time) is another key: its words are read again."""
     import sys
 
-    import ap_lint.pack as pack_module
+    import ap_lint.wordlists as wordlists
 
     spec = {"distribution": "Faker", "files": {"faker/providers/person/en_GB/__init__.py": ["first_names_male"]}}
-    original = pack_module._word_files(spec)
+    original = wordlists._word_files(spec)
     assert original is not None
     copy = tmp_path / "site" / "faker/providers/person/en_GB/__init__.py"
     copy.parent.mkdir(parents=True)
     copy.write_bytes(Path(original[0]).read_bytes())
     monkeypatch.setattr(sys, "path", [str(tmp_path / "site"), *sys.path])
-    assert pack_module._word_files(spec) == [str(copy.resolve())]
-    before = pack_module._word_files_key(spec)
+    assert wordlists._word_files(spec) == [str(copy.resolve())]
+    before = wordlists._word_files_key(spec, wordlists._word_files(spec))
     stat = copy.stat()
     os.utime(copy, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
-    assert pack_module._word_files_key(spec) not in (None, before)
+    assert wordlists._word_files_key(spec, wordlists._word_files(spec)) not in (None, before)
     copy.write_bytes(copy.read_bytes() + b"\n")
-    assert pack_module._word_files_key(spec) not in (None, before)
+    assert wordlists._word_files_key(spec, wordlists._word_files(spec)) not in (None, before)
     copy.unlink()
-    assert pack_module._word_files(spec) == original  # the installed file again
+    assert wordlists._word_files(spec) == original  # the installed file again

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from ap_lint.errors import PolicyPackError
-from ap_lint.pack import Clause, find_pack, load_pack, parse_clauses, schema_surely_valid, surely_valid
+from ap_lint.load.validate import schema_surely_valid, surely_valid
+from ap_lint.pack import Clause, find_pack, load_pack, parse_clauses
 
 POLICY = Path("policy") / "offsite-alternative-provision-principles.md"
 CLAUSE_IDS = [

@@ -8,7 +8,7 @@ import re
 from ap_lint.evaluate.rules import Scan, WordCheck
 from ap_lint.evaluate.textscan import ScanContext, allowed_values, find, masked, normalise, parse_full_date, whole_years
 from ap_lint.load.register import yaml_comments
-from ap_lint.pack import _assigned_strings
+from ap_lint.wordlists import _assigned_strings
 
 
 def test_normalise_reads_every_space_and_full_width_digit_as_written() -> None:

@@ -180,6 +180,11 @@ def when_source(document: dict[str, Any]) -> str | None:
 _IDENTIFIER = re.compile(r"(?<![\w.])[A-Za-z_]\w*")
 
 
+def _names_in(text: str, environment: Environment) -> frozenset[str]:
+    """The variables of ``environment`` that ``text`` (CEL expressions) may read: every name it mentions."""
+    return frozenset(_IDENTIFIER.findall(text)) & set(environment.variables)
+
+
 def _list_path(text: str) -> JsonPath:
     """``past_principals[].name`` as ``("past_principals", "[]", "name")``: ``[]`` is every list item."""
     parts: list[str] = []
@@ -453,10 +458,10 @@ class RuleCompiler:
             assertion=program("assert", environment), scan=scan, history=history,
             at=template("at"), message=template("message"), examples=document.get("examples", []),
             warning_when=program("warning_when", environment), when_source=condition,
-            when_reads=frozenset(_IDENTIFIER.findall(wrap(condition))) & set(plain.variables) if condition else frozenset(),
-            reads=frozenset(_IDENTIFIER.findall(" ".join(
+            when_reads=_names_in(wrap(condition), plain) if condition else frozenset(),
+            reads=_names_in(" ".join(
                 str(document.get(key, "")) for key in ("when", "for_each", "assert", "warning_when", "at", "message")
             ) + " " + str((document.get("effective") or {}).get("date", ""))
-              + " " + " ".join(expression for _, expression in variables))) & set(environment.variables),
+              + " " + " ".join(expression for _, expression in variables), environment),
             kinds=kinds, variables=variables,
         )

@@ -212,12 +212,6 @@ class HistoryCache:
             pass
 
 
-def _copy(state: TrailState) -> TrailState:
-    """A copy that a fold may change without changing ``state`` (breaches and steps are immutable)."""
-    return TrailState(state.commit, state.steps, dict(state.deleted), {p: dict(r) for p, r in state.late.items()},
-                      list(state.breaches))
-
-
 class HistoryMemory:
     """Folds of the main line and parsed versions kept in this process only, for a caller that runs the history
     pass again and again on one repository (an audit, state after state): nothing is written or read back
@@ -233,13 +227,13 @@ class HistoryMemory:
 
     def load(self, commit: str) -> TrailState | None:
         state = self._states.get(commit)
-        return _copy(state) if state is not None else None
+        return state.copy() if state is not None else None
 
     def save(self, state: TrailState) -> None:
         if state.commit is None:
             return
         self._states.pop(state.commit, None)
-        self._states[state.commit] = _copy(state)
+        self._states[state.commit] = state.copy()
         while len(self._states) > self.keep:
             del self._states[next(iter(self._states))]  # the oldest kept
 

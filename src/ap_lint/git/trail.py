@@ -93,6 +93,11 @@ class TrailState:
     late: dict[str, dict[str, Step]] = field(default_factory=dict)
     breaches: list[Breach] = field(default_factory=list)
 
+    def copy(self) -> "TrailState":
+        """A copy a fold may change without changing this one (breaches and steps are immutable)."""
+        return TrailState(self.commit, self.steps, dict(self.deleted), {p: dict(r) for p, r in self.late.items()},
+                          list(self.breaches))
+
     def restricted(self, paths: Iterable[str]) -> "TrailState":
         """The same state seen for ``paths`` only."""
         keep = set(paths)

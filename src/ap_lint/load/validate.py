@@ -14,6 +14,8 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import difflib
+import functools
+import json
 import re
 from typing import TYPE_CHECKING, Any, Iterator
 
@@ -26,6 +28,71 @@ if TYPE_CHECKING:
 
 SCHEMA_RULE = "schema"
 _RESET = {"properties", "items", "prefixItems", "additionalProperties", "patternProperties"}
+
+
+#: values of the keywords that name other schemas, which Python's jsonschema may check as URI references
+_REFERENCE_KEYWORDS = frozenset({"$id", "$ref", "$schema", "$dynamicRef", "$anchor", "$dynamicAnchor"})
+_PLAIN_REFERENCE = re.compile(r"[A-Za-z0-9#/:._~$%-]*")
+
+
+def schema_surely_valid(schema: Any) -> bool:
+    """Whether ``schema`` is certainly a Draft 2020-12 schema that Python's jsonschema accepts, found fast:
+    jsonschema-rs checks it against the meta-schema, and each regular expression is compiled as Python's
+    ``regex`` format check compiles it (jsonschema-rs does not assert formats). False means only "ask
+    jsonschema", which judges and says why (importing it, and its check, cost a cold run a third of a second).
+    """
+    try:
+        if not jsonschema_rs.meta.is_valid(schema):
+            return False
+    except Exception:  # noqa: BLE001 - anything odd: let jsonschema judge
+        return False
+    return _plain_schema(schema)
+
+
+def _plain_schema(schema: Any) -> bool:
+    """Whether every regular expression in ``schema`` compiles in Python, and every reference is plain and
+    within the schema itself (another document is never fetched: jsonschema-rs would try the network)."""
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            for key, item in node.items():
+                if key == "pattern" and isinstance(item, str) and not _compiles(item):
+                    return False
+                if key == "patternProperties" and isinstance(item, dict) and not all(map(_compiles, item)):
+                    return False
+                if key in _REFERENCE_KEYWORDS and isinstance(item, str) and not _PLAIN_REFERENCE.fullmatch(item):
+                    return False
+                if key in ("$ref", "$dynamicRef") and isinstance(item, str) and not item.startswith("#"):
+                    return False
+                stack.append(item)
+    return True
+
+
+def _compiles(pattern: Any) -> bool:
+    try:
+        re.compile(pattern)
+    except (re.error, TypeError, RecursionError):
+        return False
+    return True
+
+
+def surely_valid(schema: Any, instance: Any) -> bool:
+    """Whether ``instance`` certainly passes ``schema`` (a valid one) as Python's jsonschema judges it, found fast
+    by jsonschema-rs; False means only "ask jsonschema", which says why."""
+    try:
+        validator = _fast_validator(json.dumps(schema, sort_keys=True))
+        return validator is not None and bool(validator.is_valid(instance))
+    except Exception:  # noqa: BLE001 - anything odd: let jsonschema judge
+        return False
+
+
+@functools.lru_cache(maxsize=64)
+def _fast_validator(schema_text: str) -> Any:
+    schema = json.loads(schema_text)
+    return jsonschema_rs.validator_for(schema) if _plain_schema(schema) else None
 
 
 class SchemaValidator:

@@ -59,13 +59,14 @@ _NOT_PLAIN = object()
 _MISSING = object()
 
 
-#: the first characters of a plain scalar that YAML may read as something other than text
-_IMPLICIT_FIRST = frozenset(key for key in _RESOLVER.yaml_implicit_resolvers if key)
+#: the first characters of a plain scalar that YAML may read as something other than text (None: any may)
+_IMPLICIT_FIRST = (None if None in _RESOLVER.yaml_implicit_resolvers
+                   else frozenset(key for key in _RESOLVER.yaml_implicit_resolvers if key))
 
 
 def _plain_tag(value: str) -> str:
     """The tag YAML's implicit resolution gives a plain scalar."""
-    if value and value[0] not in _IMPLICIT_FIRST and None not in _RESOLVER.yaml_implicit_resolvers:
+    if value and _IMPLICIT_FIRST is not None and value[0] not in _IMPLICIT_FIRST:
         return _STR
     tag: str = _RESOLVER.resolve(yaml.ScalarNode, value, (True, False))
     return tag
