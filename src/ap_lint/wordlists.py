@@ -26,7 +26,7 @@ def word_list(name: str, spec: dict[str, Any], digest: Any, memo: PackMemo | Non
     files = _word_files(spec) if memo is not None else None
     key = _word_files_key(spec, files)
     remembered = memo.get("words", key) if memo is not None and key is not None else None
-    if isinstance(remembered, list) and all(isinstance(word, str) for word in remembered):
+    if isinstance(remembered, list) and remembered and all(isinstance(word, str) for word in remembered):
         words = remembered
     else:
         words, located = _read_word_list(name, spec, declared_in)

@@ -159,3 +159,18 @@ def test_a_word_lists_memo_key_follows_its_files(tmp_path: Path, monkeypatch: py
     assert wordlists._word_files_key(spec, wordlists._word_files(spec)) not in (None, before)
     copy.unlink()
     assert wordlists._word_files(spec) == original  # the installed file again
+
+
+def test_a_remembered_word_list_that_is_not_a_list_of_words_is_read_again(register: Path, tmp_path: Path) -> None:
+    """An empty or odd entry would silently turn the name scan off: it is never believed."""
+    memo_dir = tmp_path / "cache"
+    memo_dir.mkdir()
+    learning = PackMemo.open(memo_dir)
+    cold = load_pack(register, learning)
+    learning.save()
+    for odd in ([], [1, 2], "Olivia", {"Olivia": 1}):
+        memo = json.loads((memo_dir / "pack.json").read_text("utf-8"))
+        memo["entries"]["words"] = {key: odd for key in memo["entries"]["words"]}
+        (memo_dir / "pack.json").write_text(json.dumps(memo), "utf-8")
+        again = load_pack(register, PackMemo.open(memo_dir))
+        assert again.word_lists == cold.word_lists and again.digest == cold.digest, odd
