@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from ap_lint.checker import Checker, CheckOptions, CheckResult
 from ap_lint.errors import RegisterNotFound
+from ap_lint.git.runner import one_check
 from ap_lint.git.scope import change_for, changes_pack, newer_files, scope_to_change
 from ap_lint.load.register import RECORDS_DIR
 
@@ -59,6 +60,14 @@ def check(root: str | os.PathLike[str], *, today: str | None = None, pack: str |
     Raises ``ap_lint.errors.ApLintError`` (with a one-line message) for a register or pack that cannot be
     checked at all.
     """
+    with one_check():
+        return _check(root, today=today, pack=pack, since=since, staged=staged, files=files, jobs=jobs,
+                      cache_dir=cache_dir, overrides=overrides)
+
+
+def _check(root: str | os.PathLike[str], *, today: str | None, pack: str | os.PathLike[str] | None, since: str | None, staged: bool,
+           files: Sequence[str], jobs: int, cache_dir: str | os.PathLike[str] | None,
+           overrides: Mapping[str, str] | None) -> CheckResult:
     register_root = Path(root).resolve()
     if not (register_root / RECORDS_DIR).is_dir():
         raise RegisterNotFound(f"{root} is not a register: it has no {RECORDS_DIR}/ folder.")

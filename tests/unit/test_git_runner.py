@@ -97,3 +97,46 @@ def test_a_users_git_settings_change_no_finding(register_copy: Path, tmp_path: P
     monkeypatch.setenv("LANG", "de_DE.UTF-8")
     assert history() == plain
     assert runner.GIT_TIMEOUT_SECONDS >= 60
+
+
+def _count_git_questions(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, tuple[str, ...], bytes | None]]:
+    asked: list[tuple[str, tuple[str, ...], bytes | None]] = []
+    real = subprocess.run
+
+    def counting(command: list[str], *args: object, **kwargs: object) -> object:
+        if command and command[0] == "git":
+            asked.append((str(kwargs.get("cwd")), tuple(command), kwargs.get("input")))  # type: ignore[arg-type]
+        return real(command, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(subprocess, "run", counting)
+    return asked
+
+
+def test_one_check_asks_git_each_read_only_question_once(register_copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import ap_lint
+
+    commit_snapshot(register_copy, "The register", "2026-09-01")
+    path = register_copy / BEHAVIOUR
+    path.write_text(path.read_text("utf-8").replace("objectives:", "objectives:\n  # reviewed\n", 1), "utf-8")
+    GitRunner(register_copy).output("add", "--", BEHAVIOUR)
+    asked = _count_git_questions(monkeypatch)
+    result = ap_lint.check(register_copy, today="2026-11-28", staged=True)
+    assert result.scope == frozenset({BEHAVIOUR})
+    read_only = [question for question in asked if question[1][len(runner._CONFIG) + 3] in runner._READ_ONLY]
+    assert read_only, "the staged check asks git nothing"
+    repeated = sorted({q[1][len(runner._CONFIG) + 3:] for q in read_only if read_only.count(q) > 1})
+    assert repeated == []
+
+
+def test_outside_one_check_git_is_asked_again_and_sees_a_change(tmp_path: Path) -> None:
+    git = GitRunner(tmp_path)
+    git.output("init", "-q")
+    assert git.output("ls-files", "--others", "--exclude-standard", "-z") == b""
+    (tmp_path / "new.txt").write_text("new\n", "utf-8")
+    assert git.output("ls-files", "--others", "--exclude-standard", "-z") == b"new.txt\0"
+    with runner.one_check():
+        assert git.output("ls-files", "--others", "--exclude-standard", "-z") == b"new.txt\0"
+        (tmp_path / "newer.txt").write_text("newer\n", "utf-8")
+        # within one check the repository is read as it was when the check began
+        assert git.output("ls-files", "--others", "--exclude-standard", "-z") == b"new.txt\0"
+    assert git.output("ls-files", "--others", "--exclude-standard", "-z") == b"new.txt\0newer.txt\0"

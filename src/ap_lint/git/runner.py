@@ -15,10 +15,13 @@ boundary.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from ap_lint.errors import GitError
 
@@ -37,6 +40,26 @@ _KEPT = ("PATH", "HOME", "USERPROFILE", "SYSTEMROOT", "COMSPEC", "PATHEXT", "TMP
 #: variables that name the repository (git sets them for a hook); made absolute, as git runs in another folder
 _KEPT_PATHS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
                "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR")
+
+
+#: git commands that only read: within one check (``one_check``) the same question gets the same answer
+_READ_ONLY = frozenset({"rev-parse", "ls-files", "diff", "diff-files", "cat-file", "log", "rev-list", "merge-base"})
+_ANSWER_BYTES = 1 << 20
+#: the answers git gave within the current check, by folder, command, input and environment
+_ANSWERS: contextvars.ContextVar[dict[tuple[object, ...], subprocess.CompletedProcess[bytes]] | None] = (
+    contextvars.ContextVar("ap_lint_git_answers", default=None))
+
+
+@contextlib.contextmanager
+def one_check() -> Iterator[None]:
+    """Within this block git is asked each read-only question once: a check reads the repository as it is when
+    it starts and writes nothing there, so asking twice (the scope, then the history pass) would only cost time.
+    """
+    token = _ANSWERS.set({})
+    try:
+        yield
+    finally:
+        _ANSWERS.reset(token)
 
 
 class NotARepository(GitError):
@@ -75,6 +98,19 @@ class GitRunner:
     def run(self, *args: str, stdin: bytes | None = None,
             environment: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
         """Run ``git ARGS``; any exit status is returned. GitError when git is missing or too slow."""
+        answers = _ANSWERS.get()
+        if answers is None or not args or args[0] not in _READ_ONLY:
+            return self._run(args, stdin, environment)
+        key = (str(self.folder), args, stdin, tuple(sorted((environment or {}).items())))
+        done = answers.get(key)
+        if done is None:
+            done = self._run(args, stdin, environment)
+            if len(done.stdout) <= _ANSWER_BYTES:  # a large answer (blobs, a long log) is not worth its memory
+                answers[key] = done
+        return done
+
+    def _run(self, args: tuple[str, ...], stdin: bytes | None,
+             environment: dict[str, str] | None) -> subprocess.CompletedProcess[bytes]:
         try:
             return subprocess.run(["git", "--no-pager", "--literal-pathspecs", *_CONFIG, *args], cwd=self.folder,
                                   input=stdin, capture_output=True, timeout=self.timeout, check=False,
