@@ -14,7 +14,6 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +129,8 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
 
 def bundled_pack() -> Path | None:
     """The pack shipped inside the installed package, or the source checkout's."""
+    from importlib import resources  # only for the installed pack: a register with its own never imports it
+
     installed = resources.files("ap_lint") / "pack"
     if installed.is_dir() and (Path(str(installed)) / PACK_FILE).is_file():
         return Path(str(installed))
@@ -154,6 +155,8 @@ def find_pack(register_root: Path, explicit: Path | None = None) -> Path:
 
 
 def _engine_schema(name: str) -> dict[str, Any]:
+    from importlib import resources
+
     text = (resources.files("ap_lint") / "pack_schemas" / f"{name}.schema.json").read_text("utf-8")
     schema: dict[str, Any] = json.loads(text)
     return schema

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ap_lint.evaluate.expressions import Environment, EvaluationError, ExpressionError, Template
 
@@ -158,3 +160,57 @@ def test_word_count_counts_words_between_any_white_space(env: Environment) -> No
 ])
 def test_plural_says_a_count_with_its_word(env: Environment, source: str, text: str) -> None:
     assert env.compile(source).evaluate(env.activation({})) == text
+
+
+def _placeholders_by_definition(text: str) -> list[tuple[str, bool]] | None:
+    """The template grammar read one character at a time (None: a '{' that is never closed)."""
+    parts: list[tuple[str, bool]] = []
+    literal, index = "", 0
+    while index < len(text):
+        char = text[index]
+        if char in "{}" and text[index:index + 2] == char * 2:
+            literal, index = literal + char, index + 2
+            continue
+        if char != "{":
+            literal, index = literal + char, index + 1
+            continue
+        depth, end, quote = 0, index, ""
+        while end < len(text):
+            current = text[end]
+            if quote:
+                if current == "\\":
+                    end += 1
+                elif current == quote:
+                    quote = ""
+            elif current in "'\"":
+                quote = current
+            elif current == "{":
+                depth += 1
+            elif current == "}":
+                depth -= 1
+                if depth == 0:
+                    break
+            end += 1
+        if depth != 0:
+            return None
+        if literal:
+            parts.append((literal, False))
+            literal = ""
+        parts.append((text[index + 1:end], True))
+        index = end + 1
+    if literal:
+        parts.append((literal, False))
+    return parts
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="{}'\"\\ab.", max_size=40))
+def test_template_text_splits_as_the_grammar_reads_it_one_character_at_a_time(text: str) -> None:
+    from ap_lint.evaluate.expressions import _placeholders
+
+    expected = _placeholders_by_definition(text)
+    if expected is None:
+        with pytest.raises(ExpressionError, match="is never closed"):
+            _placeholders(text)
+    else:
+        assert _placeholders(text) == expected

@@ -193,6 +193,8 @@ class Program:
 
 
 _BRACE = re.compile(r"[{}]")
+#: what can change the meaning of a placeholder's text: braces, quotes and a quote's escape
+_IN_PLACEHOLDER = re.compile(r"""[{}'"\\]""")
 
 
 def _placeholders(text: str) -> list[tuple[str, bool]]:
@@ -213,7 +215,7 @@ def _placeholders(text: str) -> list[tuple[str, bool]]:
             literal.append(text[index:brace.start()])
             index = brace.start()
         char = text[index]
-        if char in "{}" and text[index:index + 2] == char * 2:
+        if text[index:index + 2] == char * 2:
             literal.append(char)
             index += 2
             continue
@@ -222,11 +224,15 @@ def _placeholders(text: str) -> list[tuple[str, bool]]:
             index += 1
             continue
         depth, end, quote = 0, index, ""
-        while end < len(text):
+        while True:  # from one character that matters to the next
+            found = _IN_PLACEHOLDER.search(text, end)
+            if found is None:
+                raise ExpressionError(f"a '{{' at character {index + 1} of the text is never closed")
+            end = found.start()
             current = text[end]
             if quote:
                 if current == "\\":
-                    end += 1
+                    end += 1  # the escaped character is skipped
                 elif current == quote:
                     quote = ""
             elif current in "'\"":
@@ -238,8 +244,6 @@ def _placeholders(text: str) -> list[tuple[str, bool]]:
                 if depth == 0:
                     break
             end += 1
-        if depth != 0:
-            raise ExpressionError(f"a '{{' at character {index + 1} of the text is never closed")
         if literal:
             parts.append(("".join(literal), False))
             literal = []

@@ -286,6 +286,9 @@ def _front_matter(raw: bytes) -> tuple[bytes, int]:
 def value_at(data: Any, path: JsonPath) -> Any:
     """The value at ``path`` in nested dicts and lists, or None."""
     for part in path:
+        if type(part) is str and type(data) is dict:  # the usual step, first: a key of a mapping
+            data = data.get(part)
+            continue
         if isinstance(part, int):
             if not isinstance(data, list) or not 0 <= part < len(data):
                 return None
@@ -342,7 +345,8 @@ class Register:
         key = (relation.target, relation.field, value)
         found = self._group_digests.get(key)
         if found is None:
-            members = self._group_index(relation.target, relation.field).get(value, [])
+            index = self._groups.get(key[:2])
+            members = (index if index is not None else self._group_index(relation.target, relation.field)).get(value, [])
             found = self._group_digests[key] = ",".join(
                 f"{member.digest}+" if member.newer else member.digest for member in members)
         return found
