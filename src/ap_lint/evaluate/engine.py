@@ -118,14 +118,18 @@ class Evaluator:
     def context_key(self, register: Register, record: Record, salt: str) -> str:
         """A digest of everything a record's rules can see: its content and its related records'."""
         parts = [salt, record.digest, "+" if record.newer else ""]
-        for relation in self.pack.relations.get(record.kind, []):
-            if relation.field is None:
-                _, members = register.related(record, relation)
-                parts.append(",".join(member.digest for member in members))
+        data = record.data
+        for relation in self.pack.relations.get(record.kind, ()):
+            value = value_at(data, relation.by)
+            if relation.field is None:  # a lookup: the one record it names, if any
+                target = None
+                if isinstance(value, str):
+                    target = (register.any_id.get(value) if relation.target == "*"
+                              else register.by_id.get((relation.target, value)))
+                parts.append(target.digest if target is not None else "")
                 continue
             # a group: every member, whatever its order (a superset of the earlier ones an `earlier` relation
             # lists, and of the group less the record itself): the key changes whenever what it sees may
-            value = value_at(record.data, relation.by)
             parts.append(register.group_digest(relation, value) if isinstance(value, (str, int, float, bool)) else "")
         return hashlib.blake2b("|".join(parts).encode(), digest_size=16).hexdigest()
 
