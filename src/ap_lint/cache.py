@@ -3,7 +3,9 @@
 Two layers, both in one JSON file in the register's cache folder:
 
 - each file's loaded record, keyed by the blake2b digest of its bytes, so an
-  unchanged file is never parsed or validated twice;
+  unchanged file is never parsed or validated twice; a file whose signature
+  (size, times, inode) is the one it had when it was read, settled, is not even
+  read again, as git's index does (``load.register.settled_signature``);
 - the findings of the last check, keyed by the digest of every file, the policy
   pack, "today" and the engine version, so an unchanged register is not
   evaluated again.
@@ -37,13 +39,13 @@ from typing import Any, BinaryIO, Mapping, Sequence
 from ap_lint import __version__
 from ap_lint.findings import SEVERITY_ORDER, Finding
 from ap_lint.fsutil import write_atomic
-from ap_lint.load.register import RECORDS_DIR, Record, SourceFile, comments_in
+from ap_lint.load.register import RECORDS_DIR, Record, SourceFile, read_file, signature_of
 
 #: the name of a cache folder ap-lint creates (it ignores itself in git)
 CACHE_DIR_NAME = ".ap-lint-cache"
 #: the environment variable naming a cache folder of the user's choosing
 CACHE_DIR_VARIABLE = "AP_LINT_CACHE_DIR"
-_FORMAT = 3
+_FORMAT = 4
 _BATCH = 1000
 _IGNORE_FILE = "# Created by ap-lint: the cache is never committed.\n*\n"
 
@@ -191,12 +193,25 @@ def _optional_text(value: Any) -> bool:
 
 def _record_to_json(record: Record) -> list[Any]:
     return [record.kind, record.id, record.file, record.data, record.digest, record.line_offset, record.valid,
-            [finding_to_json(p) for p in record.problems]]
+            [finding_to_json(p) for p in record.problems], record.comments, record.signature]
+
+
+def _comments_from_json(items: Any) -> tuple[tuple[int, int, str], ...]:
+    _expect(type(items) is list and all(
+        type(c) is list and len(c) == 3 and _is_int(c[0]) and _is_int(c[1]) and type(c[2]) is str for c in items),
+        "a record's comments")
+    return tuple((line, column, text) for line, column, text in items)
+
+
+def _signature_from_json(item: Any) -> tuple[int, ...] | None:
+    _expect(item is None or (type(item) is list and len(item) == 5 and all(_is_int(n) for n in item)),
+            "a record's file signature")
+    return tuple(item) if item is not None else None
 
 
 def _record_from_json(item: Any) -> Record:
-    _expect(type(item) is list and len(item) == 8, "a record entry")
-    kind, record_id, file, data, digest, offset, valid, problems = item
+    _expect(type(item) is list and len(item) == 10, "a record entry")
+    kind, record_id, file, data, digest, offset, valid, problems, comments, signature = item
     _expect(type(kind) is str and type(record_id) is str and type(file) is str and type(digest) is str,
             "a record's kind, id, file and digest")
     _expect(re.fullmatch(r"[0-9a-f]{32}", digest) is not None, "a record's digest")
@@ -208,7 +223,8 @@ def _record_from_json(item: Any) -> Record:
         # only a file that did not load has no data, and that is always an error on the file
         _expect(not valid and any(f.severity == "error" for f in found), "a record without data")
     _expect(valid or bool(found), "an invalid record without problems")
-    return Record(kind, record_id, file, data, digest, offset, valid, found)
+    return Record(kind, record_id, file, data, digest, offset, valid, found, comments=_comments_from_json(comments),
+                  signature=_signature_from_json(signature))
 
 
 def finding_to_json(finding: Finding) -> list[Any]:
@@ -250,6 +266,7 @@ class CheckCache:
     directory: Path
     salt: str
     records: dict[str, Record] = field(default_factory=dict)  # digest -> record
+    settled: dict[str, tuple[tuple[int, ...], str]] = field(default_factory=dict)  # file -> (signature, digest)
     result_key: str = ""
     findings: list[Finding] | None = None
     notes: list[str] = field(default_factory=list)  # the notes of the cached result (the history's)
@@ -281,25 +298,42 @@ class CheckCache:
         except (ValueError, KeyError, TypeError, IndexError, RecursionError):
             return cache
         cache.records = {record.digest: record for record in loaded}
+        cache.settled = {record.file: (record.signature, record.digest) for record in loaded
+                         if record.signature is not None}
         cache.result_key, cache.findings, cache.notes, cache.evaluations = result["key"], findings, notes, evaluations
         return cache
 
     def lookup(self, source: SourceFile, max_bytes: int) -> Record | None:
-        """The file's loaded record if this very content was loaded before as this file; None otherwise."""
+        """The file's loaded record if this very content was loaded before as this file; None otherwise.
+
+        A file whose signature (size, times, inode: ``signature_of``) is the one it had when it was read,
+        settled, is not read again; any other is read and known by the digest of its bytes.
+        """
         if not self.records:
             return None
+        settled = self.settled.get(source.display)
         try:
-            if source.path.stat().st_size > max_bytes:
-                return None
-            raw = source.path.read_bytes()
+            if settled is not None:
+                info = os.stat(source.path)
+                if info.st_size <= max_bytes and signature_of(info) == settled[0]:
+                    record = self.records.get(settled[1])
+                    if record is not None and record.file == source.display and record.kind == source.kind:
+                        return self._copy(record, record.signature)
+            raw, signature = read_file(source.path, max_bytes)
         except OSError:
+            return None
+        if len(raw) > max_bytes:
             return None
         record = self.records.get(hashlib.blake2b(raw, digest_size=16).hexdigest())
         if record is None or record.file != source.display or record.kind != source.kind:
             return None
-        # the cache keeps no comments: take them from the bytes in hand, so a record evaluated afresh is scanned whole
+        return self._copy(record, signature)
+
+    @staticmethod
+    def _copy(record: Record, signature: tuple[int, ...] | None) -> Record:
+        """The cached record for this run (its comments were kept with it: the same bytes have the same)."""
         return Record(record.kind, record.id, record.file, record.data, record.digest, record.line_offset,
-                      record.valid, list(record.problems), comments=comments_in(raw, source.front_matter))
+                      record.valid, list(record.problems), comments=record.comments, signature=signature)
 
     def result_key_for(self, records: Sequence[Record], extra: str) -> str:
         digest = hashlib.blake2b(digest_size=16)

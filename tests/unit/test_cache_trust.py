@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 
+from ap_lint import cache as cache_module
 from ap_lint.cache import cache_directory, cache_problem, user_cache_home
+from ap_lint.load import register as register_module
 from ap_lint.checker import CheckOptions, CheckResult
 from ap_lint.git.runner import commit_snapshot
 from tests.conftest import checker_for
@@ -75,10 +78,21 @@ def _evaluation_not_a_pair(document: dict[str, Any]) -> None:
     document["evaluations"][PLACEMENT] = {"key": "x"}
 
 
+def _signature_of_words(document: dict[str, Any]) -> None:
+    _placement_entry(document)[9] = ["size", "time", "time", "inode", "device"]
+    _forget_results(document)
+
+
+def _comment_without_a_line(document: dict[str, Any]) -> None:
+    _placement_entry(document)[8] = [["one", 1, "a comment"]]
+    _forget_results(document)
+
+
 TAMPERING: dict[str, Callable[[dict[str, Any]], None]] = {
     "data: null": _data_null, "a bogus severity": _bogus_severity, "a list as id": _list_as_id,
     "a line as text": _string_line, "data that is a list": _data_a_list,
-    "an evaluation that is not a pair": _evaluation_not_a_pair,
+    "an evaluation that is not a pair": _evaluation_not_a_pair, "a signature of words": _signature_of_words,
+    "a comment without a line": _comment_without_a_line,
 }
 
 
@@ -179,3 +193,70 @@ def test_ap_lint_cache_dir_records_does_not_hide_records(run_cli: Any, register:
     assert not (register / "records" / ".gitignore").exists()
     assert not (register / "records" / "check.json").exists()
     assert os.listdir(register) == ["records"]
+
+
+def _files_read(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    read: list[str] = []
+    real = register_module.read_file
+
+    def counting(path: Path, max_bytes: int) -> Any:
+        read.append(path.relative_to(path.parents[3]).as_posix() if len(path.parents) > 3 else str(path))
+        return real(path, max_bytes)
+
+    monkeypatch.setattr(register_module, "read_file", counting)
+    monkeypatch.setattr(cache_module, "read_file", counting)
+    return read
+
+
+def _as_if_seconds_passed(monkeypatch: pytest.MonkeyPatch, seconds: float) -> None:
+    now = time.time_ns
+
+    monkeypatch.setattr(register_module.time, "time_ns", lambda: now() + int(seconds * 1e9))
+
+
+def test_a_settled_file_whose_signature_is_unchanged_is_not_read_again(register: Path, tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    cold = _shape(_check(register))
+    cache = tmp_path / "cache"
+    _as_if_seconds_passed(monkeypatch, 10)  # every file of the register was written long ago
+    _check(register, cache)
+    read = _files_read(monkeypatch)
+    assert _shape(_check(register, cache)) == cold
+    assert read == []
+
+
+def test_a_file_rewritten_with_its_size_and_modification_time_is_read_again(register: Path, tmp_path: Path,
+                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    _as_if_seconds_passed(monkeypatch, 10)
+    before = _shape(_check(register, cache))
+    assert any(f[0] == PLACEMENT and f[3] == RULE for f in before)
+    path = register / PLACEMENT
+    info = path.stat()
+    time.sleep(0.05)  # past the file system clock's tick: a later write is a later time
+    text = path.read_text("utf-8")
+    fixed = text.replace("rationale: Behaviour.", "rationale: Attendance", 1)  # as long, and as bad
+    assert len(fixed) == len(text) and fixed != text
+    path.write_text(fixed, "utf-8")
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns))  # the same size and modification time as before
+    read = _files_read(monkeypatch)
+    after = _check(register, cache)
+    assert PLACEMENT in read
+    assert _shape(after) == _shape(_check(register))  # what a cold run finds in the new text
+
+
+def test_a_file_changed_moments_ago_is_read_every_time(register: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    _as_if_seconds_passed(monkeypatch, 10)
+    _check(register, cache)
+    path = register / PLACEMENT
+    path.write_text(path.read_text("utf-8") + "# reviewed\n", "utf-8")
+    monkeypatch.undo()  # now is now again: the placement was written moments ago
+    _check(register, cache)
+    read = _files_read(monkeypatch)
+    _check(register, cache)
+    assert read == [PLACEMENT]  # its cached record is found by the digest of its bytes, read again
+    document = json.loads((cache / "check.json").read_text("utf-8"))
+    assert _placement_entry(document)[9] is None
+    assert _placement_entry(document)[8][-1] == [len(path.read_text("utf-8").splitlines()), 1, "reviewed"]

@@ -11,6 +11,7 @@ import fnmatch
 import hashlib
 import os
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -42,6 +43,8 @@ class Record:
     newer: bool = False
     #: the comments of its file: (line, column, text after the #); git keeps them as it keeps values
     comments: tuple[tuple[int, int, str], ...] = ()
+    #: what the file system said of the file read, when it had settled (see ``settled_signature``): None if not
+    signature: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,19 +196,49 @@ def _refuse(path: Path, display: str, root: Path) -> Finding | None:
     return None
 
 
-def read_source(source: SourceFile, max_bytes: int) -> Record:
-    """Read and load one file; problems are recorded on the Record, never raised.
+#: a file whose content and status last changed longer ago than this has settled: any later write changes its
+#: modification time (file systems keep it to a few milliseconds, some to two seconds)
+SETTLED_NS = 3_000_000_000
 
-    At most ``max_bytes + 1`` bytes are read, so a huge file costs no more than a large one.
+
+def signature_of(info: os.stat_result) -> tuple[int, ...]:
+    """What tells one version of a file from another without reading it: size, modification and status-change
+    times, inode and device (git's index keeps the same). No user command sets the status-change time."""
+    return (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
+
+
+def settled_signature(before: os.stat_result, after: os.stat_result) -> tuple[int, ...] | None:
+    """The file's signature if it did not change while it was read and had settled before (None otherwise).
+
+    A file written moments ago could be written again within the same tick of the file system's clock,
+    keeping its signature with other content; one that has not changed for ``SETTLED_NS`` cannot.
     """
+    signature = signature_of(before)
+    if signature != signature_of(after) or time.time_ns() - max(before.st_mtime_ns, before.st_ctime_ns) < SETTLED_NS:
+        return None
+    return signature
+
+
+def read_file(path: Path, max_bytes: int) -> tuple[bytes, tuple[int, ...] | None]:
+    """At most ``max_bytes + 1`` bytes of the file (a huge file costs no more than a large one), and its settled
+    signature (None if it had not settled, or changed while it was read)."""
+    with path.open("rb") as stream:
+        before = os.fstat(stream.fileno())
+        raw = stream.read(max_bytes + 1)
+        return raw, settled_signature(before, os.fstat(stream.fileno()))
+
+
+def read_source(source: SourceFile, max_bytes: int) -> Record:
+    """Read and load one file; problems are recorded on the Record, never raised."""
     try:
-        with source.path.open("rb") as stream:
-            raw = stream.read(max_bytes + 1)
+        raw, signature = read_file(source.path, max_bytes)
     except OSError as error:
         problem = _problem(source.display, "file-unreadable",
                            f"This file cannot be read ({error.strerror}). Check its permissions.")
         return Record(source.kind, source.path.stem, source.display, None, "", valid=False, problems=[problem])
-    return record_from_bytes(source, raw, max_bytes)
+    record = record_from_bytes(source, raw, max_bytes)
+    record.signature = signature
+    return record
 
 
 def record_from_bytes(source: SourceFile, raw: bytes, max_bytes: int) -> Record:
@@ -235,17 +268,6 @@ def record_from_bytes(source: SourceFile, raw: bytes, max_bytes: int) -> Record:
     return Record(source.kind, source.path.stem, source.display, data, digest, offset,
                   valid=data is not None and all(p.severity != "error" for p in problems),
                   problems=problems, comments=comments)
-
-
-def comments_in(raw: bytes, front_matter: bool = False) -> tuple[tuple[int, int, str], ...]:
-    """The comments of a record file's bytes (see yaml_comments), lines counted in the whole file."""
-    if b"#" not in raw:
-        return ()
-    if front_matter:
-        body, offset = _front_matter(raw)
-        return tuple((line + offset, column, comment)
-                     for line, column, comment in yaml_comments(body.decode("utf-8", errors="replace")))
-    return yaml_comments(raw.decode("utf-8", errors="replace"))
 
 
 def yaml_comments(text: str) -> tuple[tuple[int, int, str], ...]:
