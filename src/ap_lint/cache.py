@@ -1,6 +1,7 @@
 """A cache of loaded records and check results, keyed by content: an accelerator only.
 
-Two layers, both in one JSON file in the register's cache folder:
+Two layers, in JSON files in the register's cache folder (``check.json`` and
+the records in shards by file name, ``records-NN.json``):
 
 - each file's loaded record, keyed by the blake2b digest of its bytes, so an
   unchanged file is never parsed or validated twice; a file whose signature
@@ -34,7 +35,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Mapping, Sequence
+from typing import Any, BinaryIO, Callable, Mapping, Sequence
 
 from ap_lint import __version__
 from ap_lint.findings import SEVERITY_ORDER, Finding
@@ -45,8 +46,10 @@ from ap_lint.load.register import RECORDS_DIR, Record, SourceFile, read_file, si
 CACHE_DIR_NAME = ".ap-lint-cache"
 #: the environment variable naming a cache folder of the user's choosing
 CACHE_DIR_VARIABLE = "AP_LINT_CACHE_DIR"
-_FORMAT = 4
+_FORMAT = 5
 _BATCH = 1000
+#: the records are kept in this many files, by file name: a run that changed a few files writes a few of them
+_SHARDS = 16
 _IGNORE_FILE = "# Created by ap-lint: the cache is never committed.\n*\n"
 
 
@@ -271,6 +274,8 @@ class CheckCache:
     findings: list[Finding] | None = None
     notes: list[str] = field(default_factory=list)  # the notes of the cached result (the history's)
     evaluations: dict[str, tuple[str, list[Finding]]] = field(default_factory=dict)  # file -> (context key, found)
+    #: what each shard's file held when it was read (file, digest, signature of each record): unchanged, not written
+    shards: dict[int, frozenset[tuple[str, str, tuple[int, ...] | None]]] = field(default_factory=dict)
 
     @classmethod
     def open(cls, directory: Path, pack_digest: str, max_bytes: int) -> "CheckCache":
@@ -283,25 +288,44 @@ class CheckCache:
         raw = read_cache_file(directory / "check.json")
         if raw is None:
             return cache
+        records: dict[str, Record] = {}
+        shards: dict[int, frozenset[tuple[str, str, tuple[int, ...] | None]]] = {}
         try:
             document = json.loads(raw)
+            del raw
             _expect(type(document) is dict and document.get("salt") == salt, "the cache's salt")
-            records = document["records"]
             result = document["result"]
-            _expect(type(records) is list and type(result) is dict and type(result.get("key")) is str,
-                    "the cache's layout")
-            loaded = [_record_from_json(item) for item in records]
+            _expect(type(result) is dict and type(result.get("key")) is str, "the cache's layout")
             findings = _findings_from_json(result["findings"])
             notes = result["notes"]
             _expect(type(notes) is list and all(type(note) is str for note in notes), "the result's notes")
             evaluations = _evaluations_from_json(document["evaluations"])
+            del document
+            for shard in range(_SHARDS):
+                loaded = cache._read_shard(shard)
+                records.update((record.digest, record) for record in loaded)
+                shards[shard] = _shard_state(loaded)
         except (ValueError, KeyError, TypeError, IndexError, RecursionError):
-            return cache
-        cache.records = {record.digest: record for record in loaded}
-        cache.settled = {record.file: (record.signature, record.digest) for record in loaded
+            return cls(directory, salt)
+        cache.records = records
+        cache.settled = {record.file: (record.signature, record.digest) for record in records.values()
                          if record.signature is not None}
         cache.result_key, cache.findings, cache.notes, cache.evaluations = result["key"], findings, notes, evaluations
+        cache.shards = shards
         return cache
+
+    def _read_shard(self, shard: int) -> list[Record]:
+        """The records kept in one shard's file (none if it is missing); CacheEntryError if it is odd."""
+        raw = read_cache_file(self.directory / _shard_name(shard))
+        if raw is None:
+            return []
+        document = json.loads(raw)
+        del raw
+        _expect(type(document) is dict and document.get("salt") == self.salt and type(document.get("records")) is list,
+                "a shard's salt and layout")
+        loaded = [_record_from_json(item) for item in document["records"]]
+        _expect(all(_shard_of(record.file) == shard for record in loaded), "a record in the shard of its file")
+        return loaded
 
     def lookup(self, source: SourceFile, max_bytes: int) -> Record | None:
         """The file's loaded record if this very content was loaded before as this file; None otherwise.
@@ -344,27 +368,53 @@ class CheckCache:
 
     def save(self, records: Sequence[Record], result_key: str, findings: Sequence[Finding],
              notes: Sequence[str] = ()) -> None:
-        """Write the cache atomically; a failure to write only costs speed next time."""
+        """Write the cache atomically, file by file; a failure to write only costs speed next time.
+
+        The records go to their shards' files, and only a shard whose records changed is written: each
+        shard stands alone (its own salt, records known by their digests), so a run that stops between two
+        files leaves a cache that is only older in places, never wrong.
+        """
+        by_shard: dict[int, list[Record]] = {shard: [] for shard in range(_SHARDS)}
+        for record in records:
+            if record.digest:
+                by_shard[_shard_of(record.file)].append(record)
         head = {
             "salt": self.salt,
             "result": {"key": result_key, "findings": [finding_to_json(f) for f in findings], "notes": list(notes)},
             "evaluations": {file: [key, [finding_to_json(f) for f in found]]
                             for file, (key, found) in self.evaluations.items()},
         }
-        kept = [r for r in records if r.digest]
-
-        def write(stream: BinaryIO) -> None:
-            # The records go out in batches, each encoded by json's C encoder: fast, and never the
-            # whole register as one string in memory.
-            stream.write(json.dumps(head, separators=(",", ":"))[:-1].encode("utf-8"))
-            stream.write(b',"records":[')
-            for start in range(0, len(kept), _BATCH):
-                batch = [_record_to_json(r) for r in kept[start:start + _BATCH]]
-                stream.write((b"," if start else b"") + json.dumps(batch, separators=(",", ":"))[1:-1].encode())
-            stream.write(b"]}")
-
         try:
             prepare_cache_directory(self.directory)
-            write_atomic(self.directory / "check.json", write)
+            for shard, kept in by_shard.items():
+                state = _shard_state(kept)
+                if self.shards.get(shard) != state:
+                    write_atomic(self.directory / _shard_name(shard), _shard_writer(self.salt, kept))
+                    self.shards[shard] = state
+            write_atomic(self.directory / "check.json", json.dumps(head, separators=(",", ":")))
         except (OSError, ValueError):
             pass
+
+
+def _shard_of(file: str) -> int:
+    return hashlib.blake2b(file.encode("utf-8", "surrogateescape"), digest_size=2).digest()[0] % _SHARDS
+
+
+def _shard_name(shard: int) -> str:
+    return f"records-{shard:02d}.json"
+
+
+def _shard_state(records: Sequence[Record]) -> frozenset[tuple[str, str, tuple[int, ...] | None]]:
+    return frozenset((record.file, record.digest, record.signature) for record in records)
+
+
+def _shard_writer(salt: str, records: Sequence[Record]) -> Callable[[BinaryIO], None]:
+    def write(stream: BinaryIO) -> None:
+        # in batches, each encoded by json's C encoder: fast, and never a whole shard as one string in memory
+        stream.write(json.dumps({"salt": salt}, separators=(",", ":"))[:-1].encode("utf-8") + b',"records":[')
+        for start in range(0, len(records), _BATCH):
+            batch = [_record_to_json(r) for r in records[start:start + _BATCH]]
+            stream.write((b"," if start else b"") + json.dumps(batch, separators=(",", ":"))[1:-1].encode())
+        stream.write(b"]}")
+
+    return write

@@ -72,10 +72,10 @@ def test_a_forged_cache_committed_to_a_branch_does_not_pass_personal_data_in_ci(
     assert built.returncode == 0, built.stdout + built.stderr
     clean = digest(attacker / PLACEMENT)
     add_personal_data(attacker)
-    cache_file = forged / "check.json"
-    cache_file.write_text(cache_file.read_text("utf-8").replace(clean, digest(attacker / PLACEMENT)), "utf-8")
+    for cache_file in forged.glob("*.json"):
+        cache_file.write_text(cache_file.read_text("utf-8").replace(clean, digest(attacker / PLACEMENT)), "utf-8")
     git(attacker, "add", PLACEMENT)
-    git(attacker, "add", "-f", ".ap-lint-cache/check.json")
+    git(attacker, "add", "-f", ".ap-lint-cache")
     git(attacker, "commit", "-q", "-m", "Update the rationale")
     git(attacker, "push", "-q", "origin", "pupil-data")
     # CI: a fresh clone of the branch, checked since the base branch, with the default cache and with a cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -39,6 +40,26 @@ def register(register_copy: Path) -> Path:
     start = text.index("rationale: ")
     path.write_text(text[:start] + "rationale: Behaviour." + text[text.index("\n", start):], "utf-8")
     return register_copy
+
+
+def _read_cache(cache: Path) -> dict[str, Any]:
+    """check.json, with the records of the placement's shard under "records" (as one document to tamper with)."""
+    document: dict[str, Any] = json.loads((cache / "check.json").read_text("utf-8"))
+    shard = json.loads((cache / _placement_shard()).read_text("utf-8"))
+    document["records"] = shard["records"]
+    return document
+
+
+def _write_cache(cache: Path, document: dict[str, Any]) -> None:
+    records = document.pop("records")
+    shard = json.loads((cache / _placement_shard()).read_text("utf-8"))
+    shard["records"] = records
+    (cache / _placement_shard()).write_text(json.dumps(shard), "utf-8")
+    (cache / "check.json").write_text(json.dumps(document), "utf-8")
+
+
+def _placement_shard() -> str:
+    return cache_module._shard_name(cache_module._shard_of(PLACEMENT))
 
 
 def _placement_entry(document: dict[str, Any]) -> list[Any]:
@@ -102,9 +123,9 @@ def test_a_tampered_cache_entry_means_a_cold_run(register: Path, tmp_path: Path,
     assert any(f[0] == PLACEMENT and f[3] == RULE and f[1] == 8 for f in cold)
     cache = tmp_path / "cache"
     _check(register, cache)
-    document = json.loads((cache / "check.json").read_text("utf-8"))
+    document = _read_cache(cache)
     TAMPERING[case](document)
-    (cache / "check.json").write_text(json.dumps(document), "utf-8")
+    _write_cache(cache, document)
     assert _shape(_check(register, cache)) == cold
 
 
@@ -130,17 +151,52 @@ def test_a_cache_folder_that_is_a_link_is_neither_read_nor_written(register: Pat
     assert f"The cache folder {link} was not used: it is a symbolic link." in result.notes
 
 
-def test_a_cache_file_that_is_a_link_is_not_read(register: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("linked", ["check.json", "the placement's shard"])
+def test_a_cache_file_that_is_a_link_is_not_read(register: Path, tmp_path: Path, linked: str) -> None:
     cold = _shape(_check(register))
     elsewhere = tmp_path / "elsewhere"
     _check(register, elsewhere)
-    document = json.loads((elsewhere / "check.json").read_text("utf-8"))
+    document = _read_cache(elsewhere)
     _data_null(document)
-    (elsewhere / "check.json").write_text(json.dumps(document), "utf-8")
+    _write_cache(elsewhere, document)
     cache = tmp_path / "cache"
-    cache.mkdir()
-    (cache / "check.json").symlink_to(elsewhere / "check.json")
+    shutil.copytree(elsewhere, cache)
+    name = "check.json" if linked == "check.json" else _placement_shard()
+    (cache / name).unlink()
+    (cache / name).symlink_to(elsewhere / name)
     assert _shape(_check(register, cache)) == cold
+
+
+def test_a_record_in_another_files_shard_means_a_cold_run(register: Path, tmp_path: Path) -> None:
+    cold = _shape(_check(register))
+    cache = tmp_path / "cache"
+    _check(register, cache)
+    document = _read_cache(cache)
+    entry = _placement_entry(document)
+    document["records"].remove(entry)
+    _forget_results(document)
+    _write_cache(cache, document)
+    # the placement's record, moved to another shard, with a rationale that would pass
+    entry[3] = {**entry[3], "rationale": "Weekly sessions will rebuild attendance and maths fluency before "
+                "the pupil returns to lessons full time."}
+    other = next(name for name in sorted(p.name for p in cache.glob("records-*.json")) if name != _placement_shard())
+    shard = json.loads((cache / other).read_text("utf-8"))
+    shard["records"].append(entry)
+    (cache / other).write_text(json.dumps(shard), "utf-8")
+    assert _shape(_check(register, cache)) == cold
+
+
+def test_a_run_that_changed_one_file_writes_its_shard_and_no_other(register: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    _check(register, cache)
+    shards = sorted(cache.glob("records-*.json"))
+    assert len(shards) > 2
+    before = {p.name: p.stat().st_ino for p in shards}
+    path = register / PLACEMENT
+    path.write_text(path.read_text("utf-8") + "# reviewed\n", "utf-8")
+    _check(register, cache)
+    after = {p.name: p.stat().st_ino for p in cache.glob("records-*.json")}  # written atomically: a new inode
+    assert {name for name in before if after[name] != before[name]} == {_placement_shard()}
 
 
 def test_a_cache_in_records_is_refused_and_writes_nothing_there(register: Path) -> None:
@@ -257,6 +313,6 @@ def test_a_file_changed_moments_ago_is_read_every_time(register: Path, tmp_path:
     read = _files_read(monkeypatch)
     _check(register, cache)
     assert read == [PLACEMENT]  # its cached record is found by the digest of its bytes, read again
-    document = json.loads((cache / "check.json").read_text("utf-8"))
+    document = _read_cache(cache)
     assert _placement_entry(document)[9] is None
     assert _placement_entry(document)[8][-1] == [len(path.read_text("utf-8").splitlines()), 1, "reviewed"]
