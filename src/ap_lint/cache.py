@@ -389,9 +389,9 @@ class CheckCache:
             for shard, kept in by_shard.items():
                 state = _shard_state(kept)
                 if self.shards.get(shard) != state:
-                    write_atomic(self.directory / _shard_name(shard), _shard_writer(self.salt, kept))
+                    write_atomic(self.directory / _shard_name(shard), _shard_writer(self.salt, kept), durable=False)
                     self.shards[shard] = state
-            write_atomic(self.directory / "check.json", json.dumps(head, separators=(",", ":")))
+            write_atomic(self.directory / "check.json", json.dumps(head, separators=(",", ":")), durable=False)
         except (OSError, ValueError):
             pass
 

@@ -7,10 +7,13 @@ from pathlib import Path
 from typing import BinaryIO, Callable
 
 
-def write_atomic(path: Path, content: str | bytes | Callable[[BinaryIO], None]) -> None:
+def write_atomic(path: Path, content: str | bytes | Callable[[BinaryIO], None], durable: bool = True) -> None:
     """Write ``content`` to ``path`` so that readers see the old file or the new one, never half.
 
     ``content`` is text, bytes, or a function that writes to the open binary stream (for large files).
+    ``durable``: the new content is on the disk before it takes the old one's place (``fsync``), so it
+    survives a power cut. A cache, which only makes runs faster, need not wait for that: after a power cut
+    its file may be empty or cut short, which its reader takes for no cache.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     import tempfile  # only when something is written
@@ -26,7 +29,8 @@ def write_atomic(path: Path, content: str | bytes | Callable[[BinaryIO], None]) 
             else:
                 stream.write(content.encode("utf-8") if isinstance(content, str) else content)
             stream.flush()
-            os.fsync(stream.fileno())
+            if durable:
+                os.fsync(stream.fileno())
         os.replace(temporary, path)
     except BaseException:
         try:

@@ -141,7 +141,7 @@ class PackMemo:
         try:
             prepare_cache_directory(self.directory)
             write_atomic(self.directory / _FILE, json.dumps({"salt": _salt(), "entries": self.entries},
-                                                            separators=(",", ":")))
+                                                            separators=(",", ":")), durable=False)
             self.changed = False
         except (OSError, ValueError):
             pass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,39 @@ def test_the_file_gets_the_usual_permissions_not_the_private_ones_of_a_temporary
     finally:
         os.umask(previous)
     assert stat.S_IMODE((tmp_path / "page.html").stat().st_mode) == 0o644
+
+
+def test_a_write_that_need_not_survive_a_power_cut_does_not_wait_for_the_disk(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    synced: list[int] = []
+    monkeypatch.setattr(os, "fsync", synced.append)
+    write_atomic(tmp_path / "cache.json", "{}", durable=False)
+    assert synced == [] and (tmp_path / "cache.json").read_text("utf-8") == "{}"
+    write_atomic(tmp_path / "rules.md", "# Rules\n")
+    assert len(synced) == 1
+
+
+def test_the_caches_never_wait_for_the_disk(register_copy: Path, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from ap_lint.checker import CheckOptions
+    from ap_lint.git.runner import commit_snapshot
+    from tests.conftest import checker_for
+
+    commit_snapshot(register_copy, "The register", "2026-09-01")
+    cache = tmp_path / "cache"
+    options = CheckOptions(root=register_copy, today="2026-11-28", jobs=1, cache_dir=cache)
+    checker_for(register_copy).check(options)  # makes the folder (its .gitignore is written to last)
+    record = next((register_copy / "records" / "placements").glob("*/*.yaml"))
+    record.write_text(record.read_text("utf-8") + "# reviewed\n", "utf-8")
+    commit_snapshot(register_copy, "Reviewed", "2026-09-02")
+    written = {p: p.stat().st_mtime_ns for p in cache.rglob("*") if p.is_file()}
+    synced: list[int] = []
+    monkeypatch.setattr(os, "fsync", synced.append)
+    checker_for(register_copy).check(options)
+    rewritten = {p.name for p in cache.rglob("*") if p.is_file() and written.get(p) != p.stat().st_mtime_ns}
+    # the result, the changed record's shard, the fold of the main line at the new commit
+    assert "check.json" in rewritten and any(name.startswith("records-") for name in rewritten)
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=register_copy, capture_output=True, text=True,
+                          check=True).stdout.strip()
+    assert f"{head}.json" in {name.rpartition("-")[2] for name in rewritten}, rewritten
+    assert synced == []

@@ -192,7 +192,7 @@ class HistoryCache:
             text = json.dumps({"salt": f"{self.salt}:{max_bytes}", "versions": versions}, separators=(",", ":"),
                               ensure_ascii=False)
             prepare_cache_directory(self.folder.parent)
-            write_atomic(self._versions_file(), text)
+            write_atomic(self._versions_file(), text, durable=False)
         except (OSError, ValueError, TypeError):
             pass
 
@@ -203,7 +203,7 @@ class HistoryCache:
         try:
             text = json.dumps(state_to_json(state, self.salt), separators=(",", ":"), ensure_ascii=False)
             prepare_cache_directory(self.folder.parent)  # a cache folder ap-lint makes ignores itself in git
-            write_atomic(self._file(state.commit), text)
+            write_atomic(self._file(state.commit), text, durable=False)
             entries = sorted((p for p in self.folder.glob("*.json") if not p.is_symlink()),
                              key=lambda p: p.stat().st_mtime, reverse=True)
             for old in entries[KEEP:]:
