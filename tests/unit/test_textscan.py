@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import datetime
 import re
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ap_lint.evaluate.rules import Scan, WordCheck
 from ap_lint.evaluate.textscan import ScanContext, allowed_values, find, masked, normalise, parse_full_date, whole_years
@@ -58,3 +62,28 @@ def test_a_word_list_is_read_from_the_literals_of_a_file_as_text() -> None:
     assert _assigned_strings(source, "first_names_male") == ["Sam", "Robin"]
     assert _assigned_strings(source, "weighted") == ["Alex"]
     assert _assigned_strings(source, "missing") == []
+
+
+def _values_by_definition(data: Any, path: tuple[Any, ...]) -> list[Any]:
+    """The values at a path, read depth first: the definition the scans' allowed values follow."""
+    if not path:
+        return [data]
+    head, rest = path[0], path[1:]
+    if isinstance(head, int):
+        return _values_by_definition(data[head], rest) if isinstance(data, list) and 0 <= head < len(data) else []
+    if head in ("[]", ""):
+        return [v for item in data for v in _values_by_definition(item, rest)] if isinstance(data, list) else []
+    return _values_by_definition(data[head], rest) if isinstance(data, dict) and head in data else []
+
+
+_JSON = st.recursive(st.none() | st.booleans() | st.integers(-3, 3) | st.sampled_from(["a", "b", "Ann"]),
+                     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(["a", "b"]), inner,
+                                                                                 max_size=2), max_leaves=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON, st.lists(st.sampled_from(["a", "b", "[]", "", 0, 1, -1]), max_size=4))
+def test_values_at_a_path_are_those_of_its_depth_first_definition(data: Any, path: list[Any]) -> None:
+    from ap_lint.evaluate.textscan import _values_at
+
+    assert _values_at(data, tuple(path)) == _values_by_definition(data, tuple(path))

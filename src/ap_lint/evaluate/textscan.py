@@ -118,21 +118,20 @@ def allowed_values(scans: Iterable[Scan], records: Iterable[tuple[str, Any]]) ->
     return out
 
 
-def _values_at(data: Any, path: JsonPath) -> Iterator[Any]:
-    """The values at ``path``; a ``[]`` step (an empty-string part from parse_path) means every list item."""
-    if not path:
-        yield data
-        return
-    head, rest = path[0], path[1:]
-    if isinstance(head, int):
-        if isinstance(data, list) and 0 <= head < len(data):
-            yield from _values_at(data[head], rest)
-    elif head == "[]" or head == "":
-        if isinstance(data, list):
-            for item in data:
-                yield from _values_at(item, rest)
-    elif isinstance(data, dict) and head in data:
-        yield from _values_at(data[head], rest)
+def _values_at(data: Any, path: JsonPath) -> list[Any]:
+    """The values at ``path``, in document order; a ``[]`` step (an empty-string part from parse_path) means
+    every list item. One step at a time over all the values so far (each keeps its place)."""
+    values = [data]
+    for head in path:
+        if not values:
+            break
+        if isinstance(head, int):
+            values = [value[head] for value in values if isinstance(value, list) and 0 <= head < len(value)]
+        elif head == "[]" or head == "":
+            values = [item for value in values if isinstance(value, list) for item in value]
+        else:
+            values = [value[head] for value in values if isinstance(value, dict) and head in value]
+    return values
 
 
 def find(scan: Scan, text: str, context: ScanContext) -> Iterator[str]:
