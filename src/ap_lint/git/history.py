@@ -36,6 +36,7 @@ from ap_lint.findings import Finding
 from ap_lint.git.history_cache import HistoryCache, HistoryMemory
 from ap_lint.git.log import Commit, FileChange, Step, first_parent_chain, log, uncommitted, working_tree_changes
 from ap_lint.git.runner import NotARepository, Repository
+from ap_lint.git.scope import untracked_files
 from ap_lint.git.trail import Breach, Trail, TrailRule, TrailState
 from ap_lint.git.versions import Versions
 from ap_lint.load.loader import MAX_FILE_BYTES
@@ -310,9 +311,10 @@ def history_key(root: Path, rules: list[Rule], since: str | None = None,
     except NotARepository as reason:
         return f"not a repository: {reason}"
     base = repository.merge_base(since) if since is not None else ""
-    untracked = repository.runner.output("ls-files", "-z", "--others", "--exclude-standard", "--", RECORDS_DIR)
+    # the register's untracked files, as the check's scope lists them (one question to git for both)
+    untracked = sorted(path for path in untracked_files(root) if path.startswith(RECORDS_DIR + "/"))
     scope = "\0".join(sorted(paths)) if paths is not None else "*"
-    digest = hashlib.blake2b(untracked, digest_size=16).hexdigest()
+    digest = hashlib.blake2b("\0".join(untracked).encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
     return "\n".join((repository.prefix, repository.head or "", " ".join(sorted(repository.boundary)), base, scope,
                       digest))
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Iterable
 from ap_lint.errors import GitError
 from ap_lint.findings import Finding
 from ap_lint.git.blobs import BlobReader
-from ap_lint.git.runner import GitRunner, NotARepository
+from ap_lint.git.runner import GitRunner, NotARepository, Repository
 from ap_lint.git.runner import resolve_revision as runner_resolve
 from ap_lint.load.register import SourceFile, discover, record_from_bytes
 from ap_lint.pack import CHECKS_DIR
@@ -60,9 +60,11 @@ def require_repository(root: Path, needed_by: str) -> None:
 
 
 def head(root: Path) -> str | None:
-    """The commit checked out, or None in a repository with no commits yet."""
-    done = _runner(root).run("rev-parse", "--verify", "--quiet", "HEAD^{commit}")
-    return done.stdout.decode("ascii", "replace").strip() if done.returncode == 0 else None
+    """The commit checked out, or None in a repository with no commits yet (or outside one)."""
+    try:
+        return Repository.open(root).head  # the question the history pass asks too
+    except NotARepository:
+        return None
 
 
 def resolve_revision(root: Path, revision: str) -> str:
@@ -111,9 +113,9 @@ def read_at(root: Path, commit: str | None, paths: Iterable[str]) -> dict[str, b
     contents: dict[str, bytes | None] = dict.fromkeys(wanted)
     if commit is None or not wanted:
         return contents
-    runner = _runner(root)
-    prefix = runner.output("rev-parse", "--show-prefix").decode("utf-8", "surrogateescape").strip()
-    found = BlobReader(runner).read(f"{commit}:{prefix}{path}" for path in wanted)
+    repository = Repository.open(root)
+    prefix = repository.prefix
+    found = BlobReader(repository.runner).read(f"{commit}:{prefix}{path}" for path in wanted)
     return {path: found.get(f"{commit}:{prefix}{path}") for path in wanted}
 
 
