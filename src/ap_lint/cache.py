@@ -51,6 +51,7 @@ _BATCH = 1000
 #: the records are kept in this many files, by file name: a run that changed a few files writes a few of them
 _SHARDS = 16
 _IGNORE_FILE = "# Created by ap-lint: the cache is never committed.\n*\n"
+_DIGEST = re.compile("[0-9a-f]{32}")
 
 
 class CacheEntryError(ValueError):
@@ -200,6 +201,8 @@ def _record_to_json(record: Record) -> list[Any]:
 
 
 def _comments_from_json(items: Any) -> tuple[tuple[int, int, str], ...]:
+    if items == []:
+        return ()
     _expect(type(items) is list and all(
         type(c) is list and len(c) == 3 and _is_int(c[0]) and _is_int(c[1]) and type(c[2]) is str for c in items),
         "a record's comments")
@@ -217,7 +220,7 @@ def _record_from_json(item: Any) -> Record:
     kind, record_id, file, data, digest, offset, valid, problems, comments, signature = item
     _expect(type(kind) is str and type(record_id) is str and type(file) is str and type(digest) is str,
             "a record's kind, id, file and digest")
-    _expect(re.fullmatch(r"[0-9a-f]{32}", digest) is not None, "a record's digest")
+    _expect(_DIGEST.fullmatch(digest) is not None, "a record's digest")
     _expect(_is_int(offset) and offset >= 0 and type(valid) is bool and type(problems) is list,
             "a record's offset, validity and problems")
     found = [finding_from_json(p) for p in problems]
