@@ -8,6 +8,8 @@ value is judged on its own (short values, whose verdicts are remembered) or join
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from typing import Any
 
 import pytest
@@ -71,3 +73,28 @@ def test_a_short_value_with_something_to_find_is_let_through_every_time(checker:
     assert found_anywhere(checker, "placement", [value])
     for _ in range(3):
         assert scans_may_match(fresh, {"day": "wednesday", "note": value}) is True
+
+
+def test_a_name_right_after_another_value_is_not_hidden_by_the_join(checker: Checker) -> None:
+    # Joined by a newline, the last word of one value and the first word of the next read as a name
+    # ("Oakfield\nJamie"); that match is no first name, and the search must not resume after it, past
+    # the real one.
+    fresh = scan_filters(checker.rules)["placement"]
+    data = {"site": "The pupil is taught in the workshop at Oakfield",
+            "note": "Jamie Testperson visits the workshop every week with the pupil"}
+    assert found_anywhere(checker, "placement", list(data.values()))
+    assert scans_may_match(fresh, data) is True
+
+
+def test_a_checked_scan_whose_pattern_cannot_be_joined_makes_the_filter_let_everything_through(
+        checker: Checker) -> None:
+    # A word-list scan anchored at the end of the value: joined with a later value, `$` would never match.
+    names = next(rule for rule in checker.rules if rule.id == "privacy-personal-name")
+    assert names.scan is not None
+    anchored = dataclasses.replace(names, scan=dataclasses.replace(
+        names.scan, pattern=re.compile(r"(?<![\w'’-])(?P<first>[A-Z][a-z'’]+)$")))
+    fresh = scan_filters([anchored])["placement"]
+    data = {"a": "The pupil was collected after the session by Jamie",
+            "b": "The session ran from nine until twelve at the centre"}
+    assert next(find(anchored.scan, normalise(data["a"]), ScanContext(TODAY, checker.pack.settings, {})), None)
+    assert scans_may_match(fresh, data) is True

@@ -348,14 +348,42 @@ class ScanFilter:
                     capitalised = set(_WORD.findall(joined))
                 if capitalised.isdisjoint(scan.words.words):
                     continue
-            for match in scan.pattern.finditer(joined):
-                if scan.words is not None and match.group(scan.words.group) not in scan.words.words:
-                    continue
-                if scan.within_text and (match.start() == 0 or joined[match.start() - 1] == "\n") and (
-                        match.end() == len(joined) or joined[match.end()] == "\n"):
-                    continue
+            if _checked_match(scan, joined):
                 return True
         return False
+
+
+def _accepted(scan: Any, match: re.Match[str], joined: str) -> bool:
+    """Whether a match passes the checks the filter can make: a word of the list; not a whole value."""
+    if scan.words is not None and match.group(scan.words.group) not in scan.words.words:
+        return False
+    return not (scan.within_text and (match.start() == 0 or joined[match.start() - 1] == "\n")
+                and (match.end() == len(joined) or joined[match.end()] == "\n"))
+
+
+def _checked_match(scan: Any, joined: str) -> bool:
+    """Whether a match of a checked scan in some value of ``joined`` (values joined by newlines) passes.
+
+    A search of the whole text goes from match to match as a search of each value would, until a match
+    the checks refuse reaches the end of its value: it may run into the next value (its last word and
+    the next value's first) and hide a match that a search of that value alone would find. Then each
+    value is searched alone.
+    """
+    for match in scan.pattern.finditer(joined):
+        if _accepted(scan, match, joined):
+            return True
+        if "\n" in joined[match.start():match.end() + 1]:
+            break
+    else:
+        return False
+    start = 0
+    while start <= len(joined):
+        end = joined.find("\n", start)
+        end = len(joined) if end < 0 else end
+        if any(_accepted(scan, match, joined) for match in scan.pattern.finditer(joined, start, end)):
+            return True
+        start = end + 1
+    return False
 
 
 #: values at most this long are judged one by one and their verdicts remembered (they recur)
@@ -423,12 +451,12 @@ def _scan_filter(rules: list[Rule]) -> ScanFilter | None:
     for rule in rules:
         if rule.scan is None:
             continue
-        if rule.scan.words is not None or rule.scan.within_text:
-            words.append(rule)
-            continue
         source = rule.scan.pattern.pattern
         if _JOIN_UNSAFE.search(_without_classes(source)) or rule.scan.pattern.flags & (re.MULTILINE | re.DOTALL):
             always = True
+            continue
+        if rule.scan.words is not None or rule.scan.within_text:
+            words.append(rule)
             continue
         parts.append(rule.scan.pattern)
     if not parts and not words and not always:
