@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ap_lint.checker import Checker
-from ap_lint.evaluate.engine import scan_filters, scans_may_match
+from ap_lint.evaluate.scanfilter import scan_filters, scans_may_match
 from ap_lint.evaluate.textscan import ScanContext, find, normalise
 from tests.conftest import REPO_ROOT, checker_for
 
@@ -58,6 +58,24 @@ def test_the_filter_lets_through_every_record_a_scan_finds_something_in(checker:
     if found:
         assert first, found
 
+
+
+#: one filter for many records, as a run uses it: what it remembered of earlier records judges later ones
+SHARED: dict[str, Any] = {}
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=records)
+def test_a_filter_that_remembers_earlier_records_still_lets_through_every_record_with_a_finding(
+        checker: Checker, texts: list[str]) -> None:
+    shared = SHARED.setdefault("placement", scan_filters(checker.rules)["placement"])
+    data: dict[str, Any] = {f"field_{index}": text for index, text in enumerate(texts)}
+    found = found_anywhere(checker, "placement", texts)
+    verdict = scans_may_match(shared, data)
+    if found:
+        assert verdict, found
+    assert scans_may_match(shared, data) == verdict
 
 def test_the_filter_rules_out_a_record_with_nothing_to_find(checker: Checker) -> None:
     fresh = scan_filters(checker.rules)["placement"]
