@@ -13,7 +13,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Collection, Iterable, Iterator
 
-from ap_lint.evaluate.expressions import EvaluationError, Template
+from ap_lint.evaluate.expressions import EvaluationError, Template, narrowed
 from ap_lint.evaluate.limits import bounded_memory
 from ap_lint.evaluate.textscan import Masker, ScanContext, context_for, find, masked, normalise
 from ap_lint.findings import Finding, JsonPath, format_path, parse_path
@@ -183,7 +183,10 @@ class Evaluator:
             register, record)
         findings: list[Finding] = []
         scans_may_match = self._scans_may_match(record)
-        for rule in self.screens[record.kind].suspects(self.compiler.environment(record.kind).activation(variables)):
+        screen = self.screens[record.kind]
+        # CEL converts the whole of a variable when first read: the screen gets only the fields it reads
+        activation = self.compiler.environment(record.kind).activation(narrowed(variables, screen.reads))
+        for rule in screen.suspects(activation):
             if rule.scan is not None and not scans_may_match:
                 continue
             if unknown and rule.scan is None and not unknown.isdisjoint(rule.reads):

@@ -15,7 +15,7 @@ from typing import Any
 
 from ap_lint.errors import PolicyPackError
 from ap_lint.evaluate.expressions import (Environment, EvaluationError, ExpressionError, Program, Template,
-                                         bind_variables, used_variables)
+                                         bind_variables, fields_read, used_variables)
 from ap_lint.findings import JsonPath, Severity
 from ap_lint.load.positions import compose_positions, locate
 from ap_lint.memo import PackMemo
@@ -219,6 +219,8 @@ class Screen:
     screened: list[Rule]
     program: Program | None
     checks: list[Program]  # each screened rule's check alone, for records where the whole screen errs
+    #: the fields of each variable that the program reads (``fields_read``): the rest need not be given
+    reads: dict[str, frozenset[str] | None] = field(default_factory=dict)
 
     tally: dict[str, int] = field(default_factory=lambda: {"tries": 0, "errors": 0})
 
@@ -307,7 +309,8 @@ class RuleCompiler:
                 checks = [environment.compile(part) for part in parts]
             except ExpressionError:
                 program, screened, checks = None, [], []
-        return Screen(rules, screened, program, checks)
+        reads = fields_read(program.source, self.environment(kind).variables) if program is not None else {}
+        return Screen(rules, screened, program, checks, reads)
 
     def compile_all(self) -> list[Rule]:
         rules = [self.compile(source, document) for source, document in self.pack.rule_documents]
