@@ -105,4 +105,10 @@ def test_every_program_of_the_pack_gives_the_same_with_only_the_fields_it_reads(
             assert outcome(program, environment, narrowed(variables, reads)) == \
                 outcome(program, environment, variables), (record.file, program.source)
             compared += 1
+        for rule in screen.screened:  # a rule the screen checks is asked on the screen's own variables
+            for program in (rule.when, rule.for_each, rule.assertion):
+                if program is not None:
+                    assert outcome(program, environment, narrowed(variables, screen.reads)) == \
+                        outcome(program, environment, variables), (record.file, program.source)
+                    compared += 1
     assert compared > 100

@@ -52,6 +52,7 @@ class Evaluator:
                 for variant in compiler.variants(rule):
                     self.rules_by_kind.setdefault(variant.kind, []).append(variant)
         self.screens = {kind: compiler.screen(kind, kind_rules) for kind, kind_rules in self.rules_by_kind.items()}
+        self.screened = {kind: frozenset(id(rule) for rule in screen.screened) for kind, screen in self.screens.items()}
         self.scan_filters = compiler_scan_filters(compiler, rules)
         # `rules` in a rule's context: every rule of the pack by id, with what waivers need to know of it
         self.rule_catalogue = {
@@ -87,13 +88,14 @@ class Evaluator:
             if spec.single and any(not r.valid for r in register.by_kind.get(name, [])[:1]):
                 singles[name] = None
         self.scan_context(register)
+        invalid_singles = self._invalid_singles(register)
         findings: list[Finding] = []
         with bounded_memory():
             for record in records if records is not None else register.records:
                 if record.kind not in self.rules_by_kind:
                     continue
                 if record.valid:
-                    findings.extend(self.evaluate_record(register, record, singles))
+                    findings.extend(self.evaluate_record(register, record, singles, invalid_singles))
                 else:
                     findings.extend(self.scan_record(register, record, singles))
         return findings
@@ -177,10 +179,13 @@ class Evaluator:
                     unknown.add(relation.name)
         return unknown
 
-    def evaluate_record(self, register: Register, record: Record, singles: dict[str, Any]) -> list[Finding]:
+    def evaluate_record(self, register: Register, record: Record, singles: dict[str, Any],
+                        invalid_singles: bool | None = None) -> list[Finding]:
+        """``invalid_singles``: whether a single record failed its schema (asked of the register if None)."""
         variables, related_valid = self.record_variables(register, record, singles)
-        unknown = set() if related_valid and not self._invalid_singles(register) else self.unknown_names(
-            register, record)
+        if invalid_singles is None:
+            invalid_singles = self._invalid_singles(register)
+        unknown = set() if related_valid and not invalid_singles else self.unknown_names(register, record)
         findings: list[Finding] = []
         scans_may_match = self._scans_may_match(record)
         screen = self.screens[record.kind]
@@ -192,7 +197,8 @@ class Evaluator:
             if unknown and rule.scan is None and not unknown.isdisjoint(rule.reads):
                 continue
             try:
-                findings.extend(self._apply(rule, record, variables))
+                findings.extend(self._apply(rule, record, variables,
+                                            activation if id(rule) in self.screened[record.kind] else None))
             except EvaluationError as error:
                 if related_valid:
                     findings.append(self._finding(
@@ -205,9 +211,12 @@ class Evaluator:
         return any(spec.single and any(not r.valid for r in register.by_kind.get(name, [])[:1])
                    for name, spec in self.pack.kinds.items())
 
-    def _apply(self, rule: Rule, record: Record, variables: dict[str, Any]) -> Iterator[Finding]:
-        environment_plain = None
-        if rule.when is not None or rule.for_each is not None:
+    def _apply(self, rule: Rule, record: Record, variables: dict[str, Any],
+               screened: Any = None) -> Iterator[Finding]:
+        """The rule's findings on the record. ``screened``: the activation the kind's screen was given, when
+        the rule is one the screen checks (its condition, for_each and assertion read no field it lacks)."""
+        environment_plain = screened
+        if environment_plain is None and (rule.when is not None or rule.for_each is not None):
             environment_plain = self._activation(rule, variables, "plain")
         if rule.when is not None and not rule.when.holds(environment_plain):
             return
@@ -216,9 +225,12 @@ class Evaluator:
             return
         assert rule.assertion is not None
         if rule.for_each is None:
-            activation = self._activation(rule, variables, "plain")
+            activation = environment_plain if environment_plain is not None else self._activation(
+                rule, variables, "plain")
             if not rule.assertion.holds(activation):
-                yield self._failed(rule, record, activation)
+                # its message, place and warning_when may read fields the screen was not given
+                yield self._failed(rule, record, activation if screened is None else self._activation(
+                    rule, variables, "plain"))
             return
         items = rule.for_each.evaluate(environment_plain)
         if not isinstance(items, list):
