@@ -146,13 +146,15 @@ def scans_may_match(scan_filter: ScanFilter | None, data: Any, comments: Iterabl
 
 
 def _collect_texts(data: Any, out: list[str]) -> None:
+    """Every text value in ``data``, in order, onto ``out`` (a call for each mapping and list, not each value)."""
     if isinstance(data, str):
         out.append(data)
-    elif isinstance(data, dict):
-        for value in data.values():
-            _collect_texts(value, out)
-    elif isinstance(data, list):
-        for value in data:
+        return
+    values = data.values() if isinstance(data, dict) else data if isinstance(data, list) else ()
+    for value in values:
+        if isinstance(value, str):
+            out.append(value)
+        elif isinstance(value, (dict, list)):
             _collect_texts(value, out)
 
 
