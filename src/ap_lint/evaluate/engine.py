@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Collection, Iterable, Iterator
 
-from ap_lint.evaluate.expressions import EvaluationError, Template
+from ap_lint.evaluate.expressions import EvaluationError, Template, narrowed
 from ap_lint.evaluate.limits import bounded_memory
 from ap_lint.evaluate.textscan import Masker, ScanContext, context_for, find, masked, normalise
 from ap_lint.findings import Finding, JsonPath, format_path, parse_path
 from ap_lint.load.loader import iter_text_values
 from ap_lint.load.register import Record, Register, value_at
 from ap_lint.evaluate.rules import Rule, RuleCompiler
+# the scan filter, where the loader and the editor's server have always found it
+from ap_lint.evaluate.scanfilter import (ScanFilter, compiler_scan_filters, scan_filters,  # noqa: F401
+                                        scans_may_match)
 
 RULE_ERROR = "rule-error"
 
@@ -50,6 +52,7 @@ class Evaluator:
                 for variant in compiler.variants(rule):
                     self.rules_by_kind.setdefault(variant.kind, []).append(variant)
         self.screens = {kind: compiler.screen(kind, kind_rules) for kind, kind_rules in self.rules_by_kind.items()}
+        self.screened = {kind: frozenset(id(rule) for rule in screen.screened) for kind, screen in self.screens.items()}
         self.scan_filters = compiler_scan_filters(compiler, rules)
         # `rules` in a rule's context: every rule of the pack by id, with what waivers need to know of it
         self.rule_catalogue = {
@@ -85,13 +88,14 @@ class Evaluator:
             if spec.single and any(not r.valid for r in register.by_kind.get(name, [])[:1]):
                 singles[name] = None
         self.scan_context(register)
+        invalid_singles = self._invalid_singles(register)
         findings: list[Finding] = []
         with bounded_memory():
             for record in records if records is not None else register.records:
                 if record.kind not in self.rules_by_kind:
                     continue
                 if record.valid:
-                    findings.extend(self.evaluate_record(register, record, singles))
+                    findings.extend(self.evaluate_record(register, record, singles, invalid_singles))
                 else:
                     findings.extend(self.scan_record(register, record, singles))
         return findings
@@ -179,19 +183,26 @@ class Evaluator:
                     unknown.add(relation.name)
         return unknown
 
-    def evaluate_record(self, register: Register, record: Record, singles: dict[str, Any]) -> list[Finding]:
+    def evaluate_record(self, register: Register, record: Record, singles: dict[str, Any],
+                        invalid_singles: bool | None = None) -> list[Finding]:
+        """``invalid_singles``: whether a single record failed its schema (asked of the register if None)."""
         variables, related_valid = self.record_variables(register, record, singles)
-        unknown = set() if related_valid and not self._invalid_singles(register) else self.unknown_names(
-            register, record)
+        if invalid_singles is None:
+            invalid_singles = self._invalid_singles(register)
+        unknown = set() if related_valid and not invalid_singles else self.unknown_names(register, record)
         findings: list[Finding] = []
         scans_may_match = self._scans_may_match(record)
-        for rule in self.screens[record.kind].suspects(self.compiler.environment(record.kind).activation(variables)):
+        screen = self.screens[record.kind]
+        # CEL converts the whole of a variable when first read: the screen gets only the fields it reads
+        activation = self.compiler.environment(record.kind).activation(narrowed(variables, screen.reads))
+        for rule in screen.suspects(activation):
             if rule.scan is not None and not scans_may_match:
                 continue
             if unknown and rule.scan is None and not unknown.isdisjoint(rule.reads):
                 continue
             try:
-                findings.extend(self._apply(rule, record, variables))
+                findings.extend(self._apply(rule, record, variables,
+                                            activation if id(rule) in self.screened[record.kind] else None))
             except EvaluationError as error:
                 if related_valid:
                     findings.append(self._finding(
@@ -204,9 +215,12 @@ class Evaluator:
         return any(spec.single and any(not r.valid for r in register.by_kind.get(name, [])[:1])
                    for name, spec in self.pack.kinds.items())
 
-    def _apply(self, rule: Rule, record: Record, variables: dict[str, Any]) -> Iterator[Finding]:
-        environment_plain = None
-        if rule.when is not None or rule.for_each is not None:
+    def _apply(self, rule: Rule, record: Record, variables: dict[str, Any],
+               screened: Any = None) -> Iterator[Finding]:
+        """The rule's findings on the record. ``screened``: the activation the kind's screen was given, when
+        the rule is one the screen checks (its condition, for_each and assertion read no field it lacks)."""
+        environment_plain = screened
+        if environment_plain is None and (rule.when is not None or rule.for_each is not None):
             environment_plain = self._activation(rule, variables, "plain")
         if rule.when is not None and not rule.when.holds(environment_plain):
             return
@@ -215,9 +229,12 @@ class Evaluator:
             return
         assert rule.assertion is not None
         if rule.for_each is None:
-            activation = self._activation(rule, variables, "plain")
+            activation = environment_plain if environment_plain is not None else self._activation(
+                rule, variables, "plain")
             if not rule.assertion.holds(activation):
-                yield self._failed(rule, record, activation)
+                # its message, place and warning_when may read fields the screen was not given
+                yield self._failed(rule, record, activation if screened is None else self._activation(
+                    rule, variables, "plain"))
             return
         items = rule.for_each.evaluate(environment_plain)
         if not isinstance(items, list):
@@ -302,169 +319,3 @@ class Evaluator:
     def _finding(rule: Rule, record: Record, path: JsonPath, message: str, rule_id: str | None = None) -> Finding:
         return Finding(file=record.file, line=0, column=0, rule=rule_id or rule.id, severity=rule.severity,
                        message=message, clause=rule.clause, path=path, record=record.id)
-
-
-@dataclass(frozen=True)
-class ScanFilter:
-    """Rules out all of a kind's text scans at once: each scan's pattern over the joined text (see
-    _scan_filter), and for scans with checks of their own (a word list, a match that must lie within
-    text), each match over the joined text with those checks (a set lookup; a match that is a whole value
-    is not text).
-
-    Short values (dates, times, codes, names of options) recur from record to record: each is judged
-    once, on its own, and the verdict remembered; the longer ones are joined and searched together.
-    """
-
-    patterns: tuple[re.Pattern[str], ...]
-    always: bool  # a scan these patterns cannot stand for
-    checked_scans: tuple[Rule, ...]
-    verdicts: dict[str, bool] = field(default_factory=dict, compare=False, hash=False)
-
-    def may_match(self, texts: Iterable[str]) -> bool:
-        if self.always:
-            return True
-        verdicts = self.verdicts
-        longer = []
-        for text in texts:
-            if len(text) > _SHORT_TEXT:
-                longer.append(text)
-                continue
-            verdict = verdicts.get(text)
-            if verdict is None:
-                verdict = self._found_in(normalise(text))
-                if len(verdicts) < _SHORT_TEXTS_REMEMBERED:
-                    verdicts[text] = verdict
-            if verdict:
-                return True
-        return bool(longer) and self._found_in("\n".join(normalise(text) for text in longer))
-
-    def _found_in(self, joined: str) -> bool:
-        for pattern in self.patterns:
-            if pattern.search(joined) is not None:
-                return True
-        capitalised: set[str] | None = None
-        for rule in self.checked_scans:
-            scan = rule.scan
-            assert scan is not None
-            if scan.words is not None:
-                # most texts hold no word of the list at all: one pass over the words rules them out
-                if capitalised is None:
-                    capitalised = set(_WORD.findall(joined))
-                if capitalised.isdisjoint(scan.words.words):
-                    continue
-            for match in scan.pattern.finditer(joined):
-                if scan.words is not None and match.group(scan.words.group) not in scan.words.words:
-                    continue
-                if scan.within_text and (match.start() == 0 or joined[match.start() - 1] == "\n") and (
-                        match.end() == len(joined) or joined[match.end()] == "\n"):
-                    continue
-                return True
-        return False
-
-
-#: values at most this long are judged one by one and their verdicts remembered (they recur)
-_SHORT_TEXT = 32
-_SHORT_TEXTS_REMEMBERED = 50_000
-
-
-_WORD = re.compile(r"[^\W\d_][^\W_]*")
-
-
-def compiler_scan_filters(compiler: RuleCompiler, rules: list[Rule]) -> dict[str, ScanFilter | None]:
-    """``scan_filters(rules)``, made once per compiler and set of rules (the patterns are slow to compile)."""
-    key = ("scan filters", tuple(id(rule) for rule in rules))
-    if key not in compiler.derived:
-        compiler.derived[key] = scan_filters(rules)
-    found: dict[str, ScanFilter | None] = compiler.derived[key]
-    return found
-
-
-def scan_filters(rules: list[Rule]) -> dict[str, ScanFilter | None]:
-    """Per record kind, what rules out all of the kind's text scans at once (see ScanFilter)."""
-    by_kind: dict[str, list[Rule]] = {}
-    for rule in rules:
-        for kind in rule.kinds or (rule.kind,):
-            by_kind.setdefault(kind, []).append(rule)
-    return {kind: _scan_filter(kind_rules) for kind, kind_rules in by_kind.items()}
-
-
-def scans_may_match(scan_filter: ScanFilter | None, data: Any, comments: Iterable[str] = ()) -> bool:
-    """False when ``scan_filter`` (a kind's) finds nothing in the record's text values and comments."""
-    if scan_filter is None:
-        return True
-    texts: list[str] = list(comments)
-    _collect_texts(data, texts)
-    return scan_filter.may_match(texts)
-
-
-def _collect_texts(data: Any, out: list[str]) -> None:
-    if isinstance(data, str):
-        out.append(data)
-    elif isinstance(data, dict):
-        for value in data.values():
-            _collect_texts(value, out)
-    elif isinstance(data, list):
-        for value in data:
-            _collect_texts(value, out)
-
-
-#: Constructs whose meaning changes when a value is searched inside other text joined by newlines:
-#: anchors, and negative lookarounds over anything that can match a newline.
-_JOIN_UNSAFE = re.compile(r"(?<!\\)[$^]|\\[AZ]|\(\?<?!(?:[^()\\]|\\.)*(?:\\s|\\W|\[\^|(?<![\\\[])\.)")
-
-
-def _scan_filter(rules: list[Rule]) -> ScanFilter | None:
-    """What finds a match in a record's normalised text values joined by newlines whenever any scan
-    would find one in a single value; None when the kind has no scans. A scan whose pattern cannot be
-    joined safely (see _JOIN_UNSAFE) makes the filter always answer yes.
-
-    Most records contain nothing any scan looks for: a search of the joined text for each pattern
-    rules them all out.
-    """
-    parts = []
-    words: list[Rule] = []
-    always = False
-    for rule in rules:
-        if rule.scan is None:
-            continue
-        if rule.scan.words is not None or rule.scan.within_text:
-            words.append(rule)
-            continue
-        source = rule.scan.pattern.pattern
-        if _JOIN_UNSAFE.search(_without_classes(source)) or rule.scan.pattern.flags & (re.MULTILINE | re.DOTALL):
-            always = True
-            continue
-        parts.append(rule.scan.pattern)
-    if not parts and not words and not always:
-        return None
-    # each pattern searched alone: Python's engine tries an alternation's every branch at every position,
-    # which costs more than the patterns' searches one after the other
-    return ScanFilter(tuple(parts), always, tuple(words))
-
-
-def _without_classes(source: str) -> str:
-    """The pattern with each character class replaced by `\\s` if it can match a newline, else by `x`."""
-    out: list[str] = []
-    index = 0
-    while index < len(source):
-        char = source[index]
-        if char == "\\":
-            out.append(source[index:index + 2])
-            index += 2
-            continue
-        if char == "[":
-            end = index + 1
-            negated = end < len(source) and source[end] == "^"
-            end += 1 if negated else 0
-            end += 1 if end < len(source) and source[end] == "]" else 0
-            start = end
-            while end < len(source) and source[end] != "]":
-                end += 2 if source[end] == "\\" else 1
-            content = source[start:end]
-            matches_newline = negated or any(c in content for c in ("\\s", "\\W", "\\D", "\\n", "\n"))
-            out.append("\\s" if matches_newline else "x")
-            index = end + 1
-            continue
-        out.append(char)
-        index += 1
-    return "".join(out)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from cel_expr_python import cel
 from cel_expr_python.ext.ext_bindings import ExtBindings
@@ -103,6 +103,78 @@ def _safe(impl: Any) -> Any:
                     argument.clear()
     call.__name__ = impl.__name__
     return call
+
+
+#: CEL's tokens, as far as reading which fields of a variable an expression selects needs them: comments,
+#: string and bytes literals (raw or not, quoted by one or three quotes), names, numbers, the two-character
+#: operators, then any other character
+_TOKEN = re.compile(r"""
+    (?P<space>\s+|//[^\n]*)
+  | (?P<string>(?:[rR][bB]?|[bB][rR]?)?(?:'''(?:\\.|[^\\])*?'''|\"\"\"(?:\\.|[^\\])*?\"\"\"|'(?:\\.|[^\\'\n])*'|"(?:\\.|[^\\"\n])*"))
+  | (?P<name>[A-Za-z_][A-Za-z0-9_]*)
+  | (?P<number>\.?[0-9][0-9A-Za-z_.]*)
+  | (?P<other>==|!=|<=|>=|&&|\|\||\.\?|\[\?|.)
+""", re.VERBOSE | re.DOTALL)
+
+
+def _tokens(source: str) -> list[str]:
+    """The significant tokens of ``source`` (no spaces or comments); a string literal stands as ``'``."""
+    out = []
+    for match in _TOKEN.finditer(source):
+        kind = match.lastgroup
+        if kind == "space":
+            continue
+        out.append("'" if kind == "string" else match.group())
+    return out
+
+
+def fields_read(source: str, names: Iterable[str]) -> dict[str, frozenset[str] | None]:
+    """For each of ``names`` (variables) that ``source`` reads, the top-level fields it reads of it, or None
+    when it may read the whole value.
+
+    A variable is read field by field when every mention of it selects a field by name (``v.f``, ``v.?f``,
+    ``has(v.f)``, never a method call ``v.f(...)``) or compares it with null (``v != null``); any other
+    mention (an index, an argument, a macro's range, a comparison, a variable of the same name bound
+    inside the expression) may read all of it.
+    """
+    wanted = set(names)
+    tokens = _tokens(source)
+    found: dict[str, set[str] | None] = {}
+    for index, token in enumerate(tokens):
+        if token not in wanted or (index and tokens[index - 1] in (".", ".?")):
+            continue
+        after = tokens[index + 1:index + 4]
+        before = tokens[max(index - 2, 0):index]
+        fields = found.setdefault(token, set())
+        if fields is None:
+            continue
+        if (len(after) >= 2 and after[0] in (".", ".?") and _is_name(after[1])
+                and (len(after) < 3 or after[2] != "(")):
+            fields.add(after[1])
+        elif (len(after) >= 2 and after[0] in ("==", "!=") and after[1] == "null"
+              and (len(after) < 3 or after[2] not in (".", ".?", "[", "[?", "("))):
+            continue
+        elif len(before) == 2 and before[0] == "null" and before[1] in ("==", "!=") and (
+                len(after) < 1 or after[0] not in (".", ".?", "[", "[?", "(")):
+            continue
+        else:
+            found[token] = None
+    return {name: frozenset(fields) if fields is not None else None for name, fields in found.items()}
+
+
+def _is_name(token: str) -> bool:
+    return token[:1].isalpha() or token[:1] == "_"
+
+
+def narrowed(variables: Mapping[str, Any], fields: Mapping[str, frozenset[str] | None]) -> dict[str, Any]:
+    """``variables`` with each mapping that is read field by field cut down to those fields: CEL converts
+    a variable's whole value when it is first read, so fields no expression reads are not converted."""
+    out = dict(variables)
+    for name, keep in fields.items():
+        value = out.get(name)
+        if keep is not None and type(value) is dict:
+            out[name] = {key: value[key] for key in keep if key in value}
+    return out
 
 
 class Environment:

@@ -15,7 +15,7 @@ from typing import Any
 
 from ap_lint.errors import PolicyPackError
 from ap_lint.evaluate.expressions import (Environment, EvaluationError, ExpressionError, Program, Template,
-                                         bind_variables, used_variables)
+                                         bind_variables, fields_read, used_variables)
 from ap_lint.findings import JsonPath, Severity
 from ap_lint.load.positions import compose_positions, locate
 from ap_lint.memo import PackMemo
@@ -219,6 +219,10 @@ class Screen:
     screened: list[Rule]
     program: Program | None
     checks: list[Program]  # each screened rule's check alone, for records where the whole screen errs
+    #: the fields of each variable that the program reads (``fields_read``): the rest need not be given
+    reads: dict[str, frozenset[str] | None] = field(default_factory=dict)
+    #: the rules it does not check, in order: the suspects of a record that passes every check
+    unscreened: list[Rule] = field(default_factory=list)
 
     tally: dict[str, int] = field(default_factory=lambda: {"tries": 0, "errors": 0})
 
@@ -240,6 +244,8 @@ class Screen:
             # One rule's error makes the whole list an error: ask each check alone, still one call per rule
             # rather than one per item of a rule's for_each.
             verdicts = [_verdict(check, activation) for check in self.checks]
+        if len(verdicts) == len(self.screened) and all(verdict is True for verdict in verdicts):
+            return self.unscreened  # the usual case: every check passed
         passed = {id(rule) for rule, verdict in zip(self.screened, verdicts) if verdict is True}
         return [rule for rule in self.rules if id(rule) not in passed]
 
@@ -307,7 +313,9 @@ class RuleCompiler:
                 checks = [environment.compile(part) for part in parts]
             except ExpressionError:
                 program, screened, checks = None, [], []
-        return Screen(rules, screened, program, checks)
+        reads = fields_read(program.source, self.environment(kind).variables) if program is not None else {}
+        unscreened = [rule for rule in rules if not any(rule is other for other in screened)]
+        return Screen(rules, screened, program, checks, reads, unscreened)
 
     def compile_all(self) -> list[Rule]:
         rules = [self.compile(source, document) for source, document in self.pack.rule_documents]

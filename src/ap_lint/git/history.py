@@ -30,7 +30,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Iterable
 
 from ap_lint.evaluate.engine import EvaluationContext, Evaluator
-from ap_lint.evaluate.expressions import EvaluationError
+from ap_lint.evaluate.expressions import EvaluationError, fields_read, narrowed
 from ap_lint.evaluate.rules import Rule, RuleCompiler
 from ap_lint.findings import Finding
 from ap_lint.git.history_cache import HistoryCache, HistoryMemory
@@ -79,6 +79,8 @@ class HistoryPass:
         self.versions = Versions(repository, self.pack, records, max_bytes,
                                  self.cache.load_versions(max_bytes) if self.cache is not None else None)
         self.notes: list[str] = []
+        #: the fields of each variable that a rule's condition reads, by rule id (see ``fields_read``)
+        self.when_fields: dict[str, dict[str, frozenset[str] | None]] = {}
 
     def _tracked(self, cache_dir: Path) -> bool:
         """Whether git tracks anything in the cache folder: then it could come from anyone, and is not read."""
@@ -240,8 +242,10 @@ class HistoryPass:
             # most breaches of a rule with a condition fail it (a history check judges every version): the
             # condition is asked with only the related records it reads, the message gets them all
             variables, _ = self.evaluator.record_variables(self.register, version, self.singles, rule.when_reads)
-            try:
-                if not rule.when.holds(environment.activation(variables)):
+            if rule.id not in self.when_fields:
+                self.when_fields[rule.id] = fields_read(rule.when.source, environment.variables)
+            try:  # with only the fields it reads: CEL converts the whole of a variable it reads
+                if not rule.when.holds(environment.activation(narrowed(variables, self.when_fields[rule.id]))):
                     return None
             except EvaluationError:
                 return None  # an old version may lack what `when` reads; it is judged by its current rules
