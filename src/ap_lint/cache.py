@@ -164,6 +164,20 @@ def read_cache_file(path: Path, limit: int = 1 << 31) -> bytes | None:
             os.close(descriptor)
 
 
+def read_cache_json(path: Path) -> Any:
+    """The JSON document in a cache file (read as ``read_cache_file`` reads it); None if unreadable.
+
+    ``ValueError`` when it is not UTF-8 JSON. The bytes are let go once decoded: a large file is never
+    held three times at once (bytes, text and document), only as text and document.
+    """
+    raw = read_cache_file(path)
+    if raw is None:
+        return None
+    text = raw.decode("utf-8")
+    del raw
+    return json.loads(text)
+
+
 def prepare_cache_directory(directory: Path) -> None:
     """Create the cache folder if it is missing; a folder ap-lint creates ignores itself in git.
 
@@ -263,11 +277,10 @@ class CheckCache:
         """
         salt = f"{_FORMAT}:{__version__}:{pack_digest}:{max_bytes}"
         cache = cls(directory, salt)
-        raw = read_cache_file(directory / "check.json")
-        if raw is None:
-            return cache
         try:
-            document = json.loads(raw)
+            document = read_cache_json(directory / "check.json")
+            if document is None:
+                return cache
             _expect(type(document) is dict and document.get("salt") == salt, "the cache's salt")
             records = document["records"]
             result = document["result"]
