@@ -170,6 +170,20 @@ def read_cache_file(path: Path, limit: int = 1 << 31) -> bytes | None:
             os.close(descriptor)
 
 
+def read_cache_json(path: Path) -> Any:
+    """The JSON document in a cache file (read as ``read_cache_file`` reads it); None if unreadable.
+
+    ``ValueError`` when it is not UTF-8 JSON. The bytes are let go once decoded: a large file is never
+    held three times at once (bytes, text and document), only as text and document.
+    """
+    raw = read_cache_file(path)
+    if raw is None:
+        return None
+    text = raw.decode("utf-8")
+    del raw
+    return json.loads(text)
+
+
 def prepare_cache_directory(directory: Path) -> None:
     """Create the cache folder if it is missing; a folder ap-lint creates ignores itself in git.
 
@@ -288,14 +302,12 @@ class CheckCache:
         """
         salt = f"{_FORMAT}:{__version__}:{pack_digest}:{max_bytes}"
         cache = cls(directory, salt)
-        raw = read_cache_file(directory / "check.json")
-        if raw is None:
-            return cache
         records: dict[str, Record] = {}
         shards: dict[int, frozenset[tuple[str, str, tuple[int, ...] | None]]] = {}
         try:
-            document = json.loads(raw)
-            del raw
+            document = read_cache_json(directory / "check.json")
+            if document is None:
+                return cache
             _expect(type(document) is dict and document.get("salt") == salt, "the cache's salt")
             result = document["result"]
             _expect(type(result) is dict and type(result.get("key")) is str, "the cache's layout")
@@ -319,11 +331,9 @@ class CheckCache:
 
     def _read_shard(self, shard: int) -> list[Record]:
         """The records kept in one shard's file (none if it is missing); CacheEntryError if it is odd."""
-        raw = read_cache_file(self.directory / _shard_name(shard))
-        if raw is None:
+        document = read_cache_json(self.directory / _shard_name(shard))
+        if document is None:
             return []
-        document = json.loads(raw)
-        del raw
         _expect(type(document) is dict and document.get("salt") == self.salt and type(document.get("records")) is list,
                 "a shard's salt and layout")
         loaded = [_record_from_json(item) for item in document["records"]]

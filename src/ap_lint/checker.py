@@ -280,16 +280,19 @@ class Checker:
                     reused.extend(previous[1])
                 else:
                     todo.append(record)
-        # Kinds with few records (whose contexts often list many others) are evaluated here, before any
-        # fork: a worker that read every record through them would copy the whole register's memory pages.
+        # Kinds with few records (whose contexts often list many others) are evaluated here: a worker that
+        # read every record through them would copy the whole register's memory pages. They come after the
+        # workers, which are then forked from this process before it grows by evaluating them.
         sizes: dict[str, int] = {}
         for record in todo:
             sizes[record.kind] = sizes.get(record.kind, 0) + 1
         few = [r for r in todo if sizes[r.kind] < run.min_parallel_items]
         many = [r for r in todo if sizes[r.kind] >= run.min_parallel_items]
         register.build_indexes()
-        found = evaluator.evaluate(register, few)
-        found += map_chunks(lambda chunk: evaluator.evaluate(register, chunk), many, run.jobs, run.min_parallel_items)
+        evaluator.scan_context(register)  # read from every record once, here, not in every worker
+        spread = map_chunks(lambda chunk: evaluator.evaluate(register, chunk), many, run.jobs, run.min_parallel_items)
+        found = evaluator.evaluate(register, few) + spread
+        del spread
         fresh = locate_findings(found, text_of, offsets)
         if cache is not None:
             by_file: dict[str, list[Finding]] = {record.file: [] for record in todo}

@@ -14,6 +14,7 @@ import pytest
 
 from ap_lint.checker import CheckOptions, CheckResult
 from ap_lint.git.runner import commit_snapshot
+from ap_lint import parallel
 from ap_lint.parallel import WorkerDied, map_chunks
 from tests.conftest import checker_for
 
@@ -120,6 +121,44 @@ def test_map_chunks_forks_at_the_threshold_it_is_given() -> None:
     assert map_chunks(lambda chunk: seen.extend(chunk) or list(chunk), items, jobs=2, min_items=MIN_PARALLEL_ITEMS) \
         == items
     assert seen == []  # the work was done by forked workers, whose side effects are not seen here
+
+
+def test_a_worker_makes_way_for_a_new_one_after_its_share(monkeypatch: pytest.MonkeyPatch) -> None:
+    # a worker keeps what it gathers (pages it copied, memory it could not give back) until it exits: so it
+    # takes chunks only until it has done WORKER_ITEMS items, and a new worker takes the rest
+    monkeypatch.setattr(parallel, "MAX_CHUNK_ITEMS", 3)
+    monkeypatch.setattr(parallel, "WORKER_ITEMS", 6)
+    items = list(range(60))
+    found = map_chunks(lambda chunk: [(i, os.getpid()) for i in chunk], items, jobs=2, min_items=MIN_PARALLEL_ITEMS)
+    assert [i for i, _ in found] == items
+    by_worker: dict[int, int] = {}
+    for _, pid in found:
+        by_worker[pid] = by_worker.get(pid, 0) + 1
+    assert os.getpid() not in by_worker
+    assert len(by_worker) >= 60 // 6 and max(by_worker.values()) <= 6
+
+
+def test_a_small_input_is_done_by_one_fork_a_worker() -> None:
+    found = map_chunks(lambda chunk: [os.getpid() for _ in chunk], list(range(100)), jobs=2, min_items=8)
+    assert len(set(found)) <= 2 and os.getpid() not in found
+
+
+def test_an_exception_in_a_worker_is_raised_here() -> None:
+    def fail_on_seven(chunk: Sequence[int]) -> list[int]:
+        if 7 in chunk:
+            raise KeyError("seven")
+        return list(chunk)
+
+    with pytest.raises(KeyError, match="seven") as raised:
+        map_chunks(fail_on_seven, list(range(MIN_PARALLEL_ITEMS * 4)), jobs=2, min_items=MIN_PARALLEL_ITEMS)
+    assert isinstance(raised.value.__cause__, parallel.WorkerTraceback)
+    assert "fail_on_seven" in str(raised.value.__cause__)
+
+
+def test_a_result_that_cannot_be_sent_back_is_an_error_not_a_hang() -> None:
+    with pytest.raises(RuntimeError, match="could not be sent back"):
+        map_chunks(lambda chunk: [lambda: item for item in chunk], list(range(MIN_PARALLEL_ITEMS * 2)), jobs=2,
+                   min_items=MIN_PARALLEL_ITEMS)
 
 
 def test_map_chunks_runs_small_inputs_in_process() -> None:

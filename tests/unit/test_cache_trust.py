@@ -139,6 +139,19 @@ def test_a_truncated_cache_file_means_a_cold_run(register: Path, tmp_path: Path,
     assert _shape(_check(register, cache)) == cold
 
 
+@pytest.mark.parametrize("encode", [lambda text: text.encode("utf-16"),
+                                    lambda text: text.encode("utf-8").replace(b'"salt"', b'"s\xffalt"', 1)],
+                         ids=["utf-16", "a byte that is not utf-8"])
+def test_a_cache_file_that_is_not_utf8_means_a_cold_run(register: Path, tmp_path: Path,
+                                                         encode: Callable[[str], bytes]) -> None:
+    cold = _shape(_check(register))
+    cache = tmp_path / "cache"
+    _check(register, cache)
+    (cache / "check.json").write_bytes(encode((cache / "check.json").read_text("utf-8")))
+    assert _shape(_check(register, cache)) == cold
+    json.loads((cache / "check.json").read_bytes().decode("utf-8"))  # written again, as ap-lint writes it
+
+
 def test_a_cache_folder_that_is_a_link_is_neither_read_nor_written(register: Path, tmp_path: Path) -> None:
     real = tmp_path / "real"
     _check(register, real)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ap_lint import __version__
-from ap_lint.cache import prepare_cache_directory, read_cache_file
+from ap_lint.cache import prepare_cache_directory, read_cache_json
 from ap_lint.fsutil import write_atomic
 from ap_lint.git.log import Commit, Step
 from ap_lint.git.trail import Breach, TrailState
@@ -155,10 +155,10 @@ class HistoryCache:
         if not self._usable() or path.is_symlink():
             return None
         try:
-            raw = read_cache_file(path)
-            if raw is None:
+            document = read_cache_json(path)
+            if document is None:
                 return None
-            return state_from_json(json.loads(raw.decode("utf-8")), self.salt, commit, self.rules)
+            return state_from_json(document, self.salt, commit, self.rules)
         except (OSError, ValueError, RecursionError):
             return None
 
@@ -172,8 +172,7 @@ class HistoryCache:
         if not self._usable() or path.is_symlink():
             return {}
         try:
-            raw = read_cache_file(path)
-            document = json.loads(raw.decode("utf-8")) if raw is not None else None
+            document = read_cache_json(path)
         except (ValueError, RecursionError):
             return {}
         if (not isinstance(document, dict) or document.get("salt") != f"{self.salt}:{max_bytes}"
