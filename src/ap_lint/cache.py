@@ -215,18 +215,24 @@ def _record_to_json(record: Record) -> list[Any]:
 
 
 def _comments_from_json(items: Any) -> tuple[tuple[int, int, str], ...]:
-    if items == []:
-        return ()
-    _expect(type(items) is list and all(
-        type(c) is list and len(c) == 3 and _is_int(c[0]) and _is_int(c[1]) and type(c[2]) is str for c in items),
-        "a record's comments")
-    return tuple((line, column, text) for line, column, text in items)
+    _expect(type(items) is list, "a record's comments")
+    comments = []
+    for comment in items:
+        _expect(type(comment) is list and len(comment) == 3, "a record's comment")
+        line, column, text = comment
+        _expect(type(line) is int and type(column) is int and type(text) is str, "a record's comment")
+        comments.append((line, column, text))
+    return tuple(comments)
 
 
 def _signature_from_json(item: Any) -> tuple[int, ...] | None:
-    _expect(item is None or (type(item) is list and len(item) == 5 and all(_is_int(n) for n in item)),
-            "a record's file signature")
-    return tuple(item) if item is not None else None
+    if item is None:
+        return None
+    _expect(type(item) is list and len(item) == 5, "a record's file signature")
+    size, modified, changed, inode, device = item
+    _expect(type(size) is int and type(modified) is int and type(changed) is int and type(inode) is int
+            and type(device) is int, "a record's file signature")
+    return (size, modified, changed, inode, device)
 
 
 def _record_from_json(item: Any) -> Record:
