@@ -31,15 +31,16 @@ import json
 import os
 import re
 import stat
-import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Mapping, Sequence
 
 from ap_lint import __version__
+from ap_lint.errors import GitError
 from ap_lint.findings import SEVERITY_ORDER, Finding
 from ap_lint.fsutil import write_atomic
+from ap_lint.git.runner import GitRunner
 from ap_lint.load.register import RECORDS_DIR, Record, SourceFile, read_file, signature_of
 
 #: the name of a cache folder ap-lint creates (it ignores itself in git)
@@ -103,10 +104,9 @@ def _tracked(directory: Path) -> bool:
     top = _git_top(existing)
     if top is None:
         return False
-    try:
-        listed = subprocess.run(["git", "-C", str(top), "ls-files", "-z", "--", str(directory)],
-                                capture_output=True, timeout=30, check=False)
-    except (OSError, subprocess.SubprocessError):
+    try:  # asked once per check (the pack's memo and the check's cache live in one folder)
+        listed = GitRunner(top, timeout=30).run("ls-files", "-z", "--", str(directory))
+    except GitError:
         return True  # cannot tell: do not trust it
     return listed.returncode != 0 or bool(listed.stdout)
 
