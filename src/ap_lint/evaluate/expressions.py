@@ -177,6 +177,34 @@ def narrowed(variables: Mapping[str, Any], fields: Mapping[str, frozenset[str] |
     return out
 
 
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def values_key(variables: Mapping[str, Any], fields: Mapping[str, frozenset[str] | None]) -> tuple[Any, ...] | None:
+    """A key for the values an expression reads (``fields``, from ``fields_read``) of ``variables`` as
+    ``narrowed`` gives them: equal keys, equal values read, so the same outcome. None when one of them is not
+    plain: a list, a mapping read whole, or a field that holds a list or a mapping.
+
+    Each plain value is keyed with its type (CEL tells 1, 1.0 and true apart; Python's equality does not).
+    """
+    key: list[Any] = []
+    for name in sorted(fields):
+        if name not in variables:
+            key.append((name, "absent"))
+            continue
+        value = variables[name]
+        if type(value) in _PLAIN:
+            key.append((name, type(value).__name__, value))
+        elif type(value) is dict and fields[name] is not None:
+            items = sorted(value.items())
+            if any(type(item) not in _PLAIN for _, item in items):
+                return None
+            key.append((name, "map", tuple((field, type(item).__name__, item) for field, item in items)))
+        else:
+            return None
+    return tuple(key)
+
+
 class Environment:
     """A CEL environment declaring the variables that one kind of rule context provides."""
 
