@@ -3,11 +3,8 @@ screens gives exactly the findings of applying every rule to every record, one b
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -16,25 +13,16 @@ from ap_lint.checker import Checker
 from ap_lint.evaluate.engine import Evaluator
 from ap_lint.evaluate.rules import Screen
 from ap_lint.load.register import Register, discover
-from tests.conftest import REPO_ROOT, checker_for
+from tests.conftest import REPO_ROOT, bench_module, checker_for
 
 TODAY = "2026-11-28"
-
-
-def _generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_generate_for_screen", REPO_ROOT / "bench" / "generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A generated register whose providers and schools list many placements, some broken on purpose."""
     root = tmp_path_factory.mktemp("screen") / "register"
-    _generator().generate(root, 400, seed=11)
+    bench_module("generate").generate(root, 400, seed=11)
     for number, path in enumerate(sorted((root / "records/placements").rglob("*.yaml"))[:60]):
         text = path.read_text("utf-8")
         if number % 3 == 0:
