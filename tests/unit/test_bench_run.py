@@ -6,8 +6,6 @@ from typing import Any
 
 from tests.conftest import bench_module
 
-
-
 run = bench_module("run")
 
 

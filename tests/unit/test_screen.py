@@ -11,7 +11,8 @@ import pytest
 
 from ap_lint.checker import Checker
 from ap_lint.evaluate.engine import Evaluator
-from ap_lint.evaluate.rules import Screen
+from ap_lint.evaluate.expressions import Environment, EvaluationError, filter_call
+from ap_lint.evaluate.rules import Rule, Screen, _every_item
 from ap_lint.load.register import Register, discover
 from tests.conftest import REPO_ROOT, bench_module, checker_for
 
@@ -73,3 +74,43 @@ def _without_reuse(init: Any) -> Any:
         init(self, *args, **kwargs)
         self.screened = {kind: frozenset() for kind in self.screens}
     return made
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("placements.filter(p, p.status in settings.live)", ("placements", "p", " p.status in settings.live")),
+    (" record.visits . filter(v, v.note != 'a)b') ", ("record.visits", "v", " v.note != 'a)b'")),
+    ("items.filter(p, [p][0] == {'k': (1)})", ("items", "p", " [p][0] == {'k': (1)}")),
+    ("items.filter(p, true).map(q, q)", None),  # more follows the call
+    ("items.filter(p, true) + other", None),
+    ("size(items.filter(p, true))", None),
+    ("record.?visits.filter(p, true)", None),
+])
+def test_filter_call_reads_only_a_whole_filter_of_a_list(source: str, expected: Any) -> None:
+    assert filter_call(source) == expected
+
+
+LISTS: list[Any] = [[], [{"a": 1, "b": 2}, {"a": 0}], [{"a": 1, "b": 0}], [{"a": 1, "b": 2}, {"a": 1, "b": 3}],
+                    [{"a": "x", "b": 1}], [{"b": 1}], [{"a": 1}], [1, 2], "text", None, [{"a": 0}, {"a": 1, "b": 0}]]
+
+
+@pytest.mark.parametrize("items", LISTS)
+@pytest.mark.parametrize(("condition", "check"), [
+    ("p.a > 0", "item.b > 1"), ("p.a == 1", "item.b > 1 && size(items) > 0"), ("has(p.a)", "item.b != 0"),
+])
+def test_a_check_over_a_filter_is_exactly_true_when_it_is_over_the_list(items: Any, condition: str,
+                                                                        check: str) -> None:
+    """The screen checks `check` of every item of `items.filter(p, condition)` in one pass over `items`."""
+    environment = Environment(["items"])
+    rule = Rule(id="r", title="", clause=None, category="policy", severity="error", waivable=True, kind="k",
+                message_text="", why="", source="", document={})
+    filtered = environment.compile(f"(items.filter(p, {condition})).all(item, {check})")
+    one_pass = environment.compile(_every_item(rule, f"items.filter(p, {condition})", check))
+    assert "filter" not in one_pass.source
+    assert (_outcome(one_pass, environment, items) is True) == (_outcome(filtered, environment, items) is True)
+
+
+def _outcome(program: Any, environment: Environment, items: Any) -> Any:
+    try:
+        return program.evaluate(environment.activation({"items": items}))
+    except EvaluationError:
+        return "error"

@@ -177,6 +177,36 @@ def narrowed(variables: Mapping[str, Any], fields: Mapping[str, frozenset[str] |
     return out
 
 
+#: the start of ``list.filter(name, ...``: a variable or a field of one, then the filter's own variable
+_FILTER_CALL = re.compile(r"\s*([A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)*)\s*\.\s*filter\s*\(\s*([A-Za-z_]\w*)\s*,")
+
+
+def filter_call(source: str) -> tuple[str, str, str] | None:
+    """``(list, name, condition)`` when ``source`` is just ``list.filter(name, condition)`` with ``list`` a
+    variable or a field of one; else None."""
+    head = _FILTER_CALL.match(source)
+    if head is None:
+        return None
+    depth = 1
+    for match in _TOKEN.finditer(source, head.end()):
+        token = match.group()
+        if match.lastgroup != "other":
+            continue
+        if token in ("(", "[", "{", "[?"):
+            depth += 1
+        elif token in (")", "]", "}"):
+            depth -= 1
+            if depth == 0:
+                rest = source[match.end():].strip()
+                return (head.group(1), head.group(2), source[head.end():match.start()]) if not rest else None
+    return None
+
+
+def mentions(source: str, name: str) -> bool:
+    """Whether ``name`` stands in ``source`` as a name (not inside a string, nor as part of a longer name)."""
+    return name in _tokens(source)
+
+
 _PLAIN = (str, int, float, bool, type(None))
 
 
