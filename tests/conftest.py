@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import gc
+import importlib.util
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Callable, Iterator, Sequence
 
 import click.formatting
@@ -25,6 +27,21 @@ SCRUBBED_VARIABLES = ("AP_LINT_TODAY", "FORCE_COLOR", "NO_COLOR", "AP_LINT_DEBUG
 #: the file of a cache folder that remembers the pack's parsed, validated and compiled files (ap_lint.memo)
 PACK_MEMO = "pack.json"
 
+
+
+def bench_module(name: str) -> ModuleType:
+    """``bench/NAME.py`` as a module (bench/ is not a package), loaded once for the test run."""
+    module_name = f"bench_{name}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    if str(REPO_ROOT / "bench") not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT / "bench"))  # run.py imports generate.py from beside it
+    spec = importlib.util.spec_from_file_location(module_name, REPO_ROOT / "bench" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
 
 @pytest.fixture(scope="session")
 def repo_root() -> Path:

@@ -269,9 +269,14 @@ class Checker:
         todo = register.records
         reused: list[Finding] = []
         keys: dict[str, str] = {}
+        salt = ""
         if cache is not None:
             salt = today + "".join(f"|{r.file}:{r.digest}" for r in register.records
                                    if self.pack.kinds[r.kind].single)
+        # With nothing to reuse (a first run), each record's context key is made where it is evaluated: in the
+        # workers for most records, rather than all of them here before any work is shared out.
+        keyed_later = cache is not None and not cache.evaluations
+        if cache is not None and not keyed_later:
             todo = []
             for record in register.records:
                 key = keys[record.file] = evaluator.context_key(register, record, salt)
@@ -280,6 +285,12 @@ class Checker:
                     reused.extend(previous[1])
                 else:
                     todo.append(record)
+
+        def evaluate(chunk: Sequence[Record]) -> list[Finding | tuple[str, str]]:
+            found: list[Finding | tuple[str, str]] = list(evaluator.evaluate(register, chunk))
+            if keyed_later:
+                found.extend((record.file, evaluator.context_key(register, record, salt)) for record in chunk)
+            return found
         # Kinds with few records (whose contexts often list many others) are evaluated here: a worker that
         # read every record through them would copy the whole register's memory pages. They come after the
         # workers, which are then forked from this process before it grows by evaluating them.
@@ -290,9 +301,13 @@ class Checker:
         many = [r for r in todo if sizes[r.kind] >= run.min_parallel_items]
         register.build_indexes()
         evaluator.scan_context(register)  # read from every record once, here, not in every worker
-        spread = map_chunks(lambda chunk: evaluator.evaluate(register, chunk), many, run.jobs, run.min_parallel_items)
-        found = evaluator.evaluate(register, few) + spread
+        spread = map_chunks(evaluate, many, run.jobs, run.min_parallel_items)
+        results = evaluate(few) + spread
         del spread
+        found = [result for result in results if isinstance(result, Finding)]
+        if keyed_later:
+            made = dict(result for result in results if isinstance(result, tuple))
+            keys = {record.file: made[record.file] for record in register.records}
         fresh = locate_findings(found, text_of, offsets)
         if cache is not None:
             by_file: dict[str, list[Finding]] = {record.file: [] for record in todo}

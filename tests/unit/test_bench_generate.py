@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 import yaml
 
 from ap_lint.checker import CheckOptions
-from tests.conftest import checker_for
+from tests.conftest import bench_module, checker_for
 
 pytestmark = pytest.mark.slow  # each generates registers of up to 1,000 placements, some with long histories
 
@@ -22,16 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 TODAY = "2026-11-28"
 
 
-def _load_generator() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("bench_generate", REPO / "bench" / "generate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
-
-
-generate = _load_generator()
+generate = bench_module("generate")
 
 
 def _files(root: Path) -> dict[str, bytes]:

@@ -2,26 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.conftest import bench_module
 
-
-def _load_runner() -> ModuleType:
-    sys.path.insert(0, str(REPO / "bench"))  # run.py imports generate.py from beside it
-    spec = importlib.util.spec_from_file_location("bench_run", REPO / "bench" / "run.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
-
-
-run = _load_runner()
+run = bench_module("run")
 
 
 def _result(placements: int, commits: int, cpu: dict[str, float], wall: float = 1.0) -> Any:

@@ -8,11 +8,12 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 import pytest
 
 from ap_lint.checker import CheckOptions, CheckResult
+from ap_lint.evaluate.engine import Evaluator
 from ap_lint.git.runner import commit_snapshot
 from ap_lint import parallel
 from ap_lint.parallel import WorkerDied, map_chunks
@@ -80,6 +81,26 @@ def test_cached_runs_equal_cold_serial_run(big_register: Path, tmp_path: Path) -
     assert _shape(after_change) == _shape(cold_after_change)
     assert _shape(after_change) != cold  # the change is seen, not served from the cache
 
+
+
+def test_the_context_keys_a_first_run_makes_in_its_workers_let_the_next_run_reuse_every_unchanged_record(
+        big_register: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    _check(big_register, jobs=2, cache_dir=cache)  # a first run: each record's key is made where it is evaluated
+    changed = big_register / "records/placements/oakfield/oakfield-2026-001.yaml"
+    changed.write_text(changed.read_text("utf-8").replace("principal\n", "someone-else\n", 1), "utf-8")
+    evaluated: list[str] = []
+    original = Evaluator.evaluate_record
+
+    def counting(self: Evaluator, register: Any, record: Any, *args: Any) -> Any:
+        evaluated.append(record.file)
+        return original(self, register, record, *args)
+
+    monkeypatch.setattr(Evaluator, "evaluate_record", counting)
+    after_change = _check(big_register, jobs=1, cache_dir=cache)
+    monkeypatch.undo()
+    assert _shape(after_change) == _shape(_check(big_register, jobs=1))
+    assert len(evaluated) < 10  # the changed placement and the few records that see it, not all of them
 
 def test_cache_is_ignored_when_today_changes(big_register: Path, tmp_path: Path) -> None:
     cache = tmp_path / "cache"

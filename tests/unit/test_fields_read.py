@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from ap_lint.checker import Checker
-from ap_lint.evaluate.expressions import Environment, EvaluationError, Program, fields_read, narrowed
+from ap_lint.evaluate.expressions import Environment, EvaluationError, Program, fields_read, narrowed, values_key
 from ap_lint.load.register import Register, discover
 from tests.conftest import REPO_ROOT, checker_for
 
@@ -112,3 +112,19 @@ def test_every_program_of_the_pack_gives_the_same_with_only_the_fields_it_reads(
                         outcome(program, environment, variables), (record.file, program.source)
                     compared += 1
     assert compared > 100
+
+
+def test_values_key_tells_apart_every_value_an_expression_could_tell_apart() -> None:
+    fields = fields_read("s.a == 1 && t == 'x'", ["s", "t"])
+    keys = [values_key({"s": {"a": value}, "t": "x"}, fields) for value in (1, 1.0, True, "1", None)]
+    keys += [values_key({"s": {}, "t": "x"}, fields), values_key({"s": None, "t": "x"}, fields),
+             values_key({"s": {"a": 1}}, fields), values_key({"s": {"a": 1}, "t": None}, fields)]
+    assert None not in keys
+    assert len(set(keys)) == len(keys)
+    assert values_key({"s": {"a": 1}, "t": "x"}, fields) == values_key({"s": {"a": 1}, "t": "x", "u": [1]}, fields)
+
+
+def test_values_key_gives_none_for_what_is_not_plain() -> None:
+    assert values_key({"s": {"a": [1]}}, fields_read("s.a == [1]", ["s"])) is None
+    assert values_key({"s": {"a": 1}}, fields_read("size(s) == 1", ["s"])) is None  # read whole
+    assert values_key({"s": [1]}, fields_read("s == [1]", ["s"])) is None

@@ -177,6 +177,64 @@ def narrowed(variables: Mapping[str, Any], fields: Mapping[str, frozenset[str] |
     return out
 
 
+#: the start of ``list.filter(name, ...``: a variable or a field of one, then the filter's own variable
+_FILTER_CALL = re.compile(r"\s*([A-Za-z_]\w*(?:\s*\.\s*[A-Za-z_]\w*)*)\s*\.\s*filter\s*\(\s*([A-Za-z_]\w*)\s*,")
+
+
+def filter_call(source: str) -> tuple[str, str, str] | None:
+    """``(list, name, condition)`` when ``source`` is just ``list.filter(name, condition)`` with ``list`` a
+    variable or a field of one; else None."""
+    head = _FILTER_CALL.match(source)
+    if head is None:
+        return None
+    depth = 1
+    for match in _TOKEN.finditer(source, head.end()):
+        token = match.group()
+        if match.lastgroup != "other":
+            continue
+        if token in ("(", "[", "{", "[?"):
+            depth += 1
+        elif token in (")", "]", "}"):
+            depth -= 1
+            if depth == 0:
+                rest = source[match.end():].strip()
+                return (head.group(1), head.group(2), source[head.end():match.start()]) if not rest else None
+    return None
+
+
+def mentions(source: str, name: str) -> bool:
+    """Whether ``name`` stands in ``source`` as a name (not inside a string, nor as part of a longer name)."""
+    return name in _tokens(source)
+
+
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def values_key(variables: Mapping[str, Any], fields: Mapping[str, frozenset[str] | None]) -> tuple[Any, ...] | None:
+    """A key for the values an expression reads (``fields``, from ``fields_read``) of ``variables`` as
+    ``narrowed`` gives them: equal keys, equal values read, so the same outcome. None when one of them is not
+    plain: a list, a mapping read whole, or a field that holds a list or a mapping.
+
+    Each plain value is keyed with its type (CEL tells 1, 1.0 and true apart; Python's equality does not).
+    """
+    key: list[Any] = []
+    for name in sorted(fields):
+        if name not in variables:
+            key.append((name, "absent"))
+            continue
+        value = variables[name]
+        if type(value) in _PLAIN:
+            key.append((name, type(value).__name__, value))
+        elif type(value) is dict and fields[name] is not None:
+            items = sorted(value.items())
+            if any(type(item) not in _PLAIN for _, item in items):
+                return None
+            key.append((name, "map", tuple((field, type(item).__name__, item) for field, item in items)))
+        else:
+            return None
+    return tuple(key)
+
+
 class Environment:
     """A CEL environment declaring the variables that one kind of rule context provides."""
 

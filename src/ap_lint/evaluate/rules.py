@@ -15,7 +15,7 @@ from typing import Any
 
 from ap_lint.errors import PolicyPackError
 from ap_lint.evaluate.expressions import (Environment, EvaluationError, ExpressionError, Program, Template,
-                                         bind_variables, fields_read, used_variables)
+                                         bind_variables, fields_read, filter_call, mentions, used_variables)
 from ap_lint.findings import JsonPath, Severity
 from ap_lint.load.positions import compose_positions, locate
 from ap_lint.memo import PackMemo
@@ -257,6 +257,17 @@ def _verdict(check: Program, activation: Any) -> Any:
         return None
 
 
+def _every_item(rule: Rule, for_each: str, check: str) -> str:
+    """A screen's check that ``check`` holds of every item of ``for_each``. Over ``list.filter(name, condition)``
+    it is one pass of the list that checks each item meeting the condition: CEL would build the filtered list
+    by copying it at every item kept (quadratic in its length). Exactly true in the same cases."""
+    call = filter_call(for_each)
+    if call is None or call[1] == "item" or mentions(check, call[1]):
+        return f"({rule.bind(for_each)}).all(item, {check})"
+    items, name, condition = call
+    each = f"{items}.all({name}, ({condition}) ? [{name}].all(item, {check}) : true)"
+    return bind_variables(used_variables(rule.variables, for_each), each)
+
 class RuleCompiler:
     """Compiles a pack's rule documents, with one CEL environment per record kind."""
 
@@ -299,7 +310,7 @@ class RuleCompiler:
                 continue
             check = f"({rule.bind(document['assert'])})"
             if "for_each" in document:
-                check = f"({rule.bind(document['for_each'])}).all(item, {check})"
+                check = _every_item(rule, document["for_each"], check)
             if rule.when_source is not None:
                 check = f"(!({rule.bind(rule.when_source)}) || {check})"
             parts.append(check)

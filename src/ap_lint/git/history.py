@@ -30,7 +30,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, Iterable
 
 from ap_lint.evaluate.engine import EvaluationContext, Evaluator
-from ap_lint.evaluate.expressions import EvaluationError, fields_read, narrowed
+from ap_lint.evaluate.expressions import EvaluationError, fields_read, narrowed, values_key
 from ap_lint.evaluate.rules import Rule, RuleCompiler
 from ap_lint.findings import Finding
 from ap_lint.git.history_cache import HistoryCache, HistoryMemory
@@ -81,6 +81,8 @@ class HistoryPass:
         self.notes: list[str] = []
         #: the fields of each variable that a rule's condition reads, by rule id (see ``fields_read``)
         self.when_fields: dict[str, dict[str, frozenset[str] | None]] = {}
+        #: whether a rule's condition held, by rule id and the values it read (see ``values_key``)
+        self.when_held: dict[tuple[str, tuple[Any, ...]], bool] = {}
 
     def _tracked(self, cache_dir: Path) -> bool:
         """Whether git tracks anything in the cache folder: then it could come from anyone, and is not read."""
@@ -244,11 +246,20 @@ class HistoryPass:
             variables, _ = self.evaluator.record_variables(self.register, version, self.singles, rule.when_reads)
             if rule.id not in self.when_fields:
                 self.when_fields[rule.id] = fields_read(rule.when.source, environment.variables)
-            try:  # with only the fields it reads: CEL converts the whole of a variable it reads
-                if not rule.when.holds(environment.activation(narrowed(variables, self.when_fields[rule.id]))):
-                    return None
-            except EvaluationError:
-                return None  # an old version may lack what `when` reads; it is judged by its current rules
+            # with only the fields it reads (CEL converts the whole of a variable it reads); and asked once for
+            # each set of plain values it reads: thousands of breaches differ only in what it does not read
+            given = narrowed(variables, self.when_fields[rule.id])
+            key = values_key(given, self.when_fields[rule.id])
+            holds = self.when_held.get((rule.id, key)) if key is not None else None
+            if holds is None:
+                try:
+                    holds = rule.when.holds(environment.activation(given))
+                except EvaluationError:
+                    holds = False  # an old version may lack what `when` reads; it is judged by its current rules
+                if key is not None:
+                    self.when_held[(rule.id, key)] = holds
+            if not holds:
+                return None
         variables, _ = self.evaluator.record_variables(self.register, version, self.singles)
         return environment.activation(variables)
 
