@@ -197,7 +197,8 @@ class _Workers:
                     return
                 start, end = self.bounds[_CHUNK.unpack(order)[0]]
                 payload = _pickled(self.task, self.items[start:end])
-                outgoing.write(_SIZE.pack(len(payload)) + payload)
+                outgoing.write(_SIZE.pack(len(payload)))
+                outgoing.write(payload)  # not joined to its length first: that would copy it
                 outgoing.flush()
 
 
