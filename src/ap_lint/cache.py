@@ -346,6 +346,10 @@ class CheckCache:
         _expect(all(_shard_of(record.file) == shard for record in loaded), "a record in the shard of its file")
         return loaded
 
+    def forget_records(self) -> None:
+        """Let the cached records go (every file has been looked up; they are not needed again this run)."""
+        self.records, self.settled = {}, {}
+
     def lookup(self, source: SourceFile, max_bytes: int) -> Record | None:
         """The file's loaded record if this very content was loaded before as this file; None otherwise.
 

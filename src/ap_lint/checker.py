@@ -221,7 +221,7 @@ class Checker:
         run = self.run_context(options.today, options.jobs, cache, options.max_file_bytes, options.min_parallel_items)
         records = self.load(sources, run)
         if cache is not None:
-            cache.records = {}  # every file has been looked up: the cached records are not needed again
+            cache.forget_records()  # every file has been looked up
         for record in records:
             record.newer = record.file in options.newer
         # Only files with findings are read again (to locate them): keep their paths as text, not Path objects.

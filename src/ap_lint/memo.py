@@ -70,15 +70,14 @@ class PackMemo:
     @classmethod
     def open(cls, directory: Path) -> "PackMemo":
         """The memo kept in ``directory`` (already accepted as a cache folder); empty if absent or odd."""
-        from ap_lint.cache import read_cache_file
+        from ap_lint.cache import read_cache_json
 
         memo = cls(directory)
-        raw = read_cache_file(directory / _FILE)
-        if raw is None:
-            return memo
         try:
-            document = json.loads(raw)
+            document = read_cache_json(directory / _FILE)
         except ValueError:
+            return memo
+        if document is None:
             return memo
         if (type(document) is not dict or document.get("salt") != _salt() or type(document.get("entries")) is not dict
                 or not all(type(space) is dict for space in document["entries"].values())):

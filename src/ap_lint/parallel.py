@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import gc
 import os
-import pickle
 import selectors
 import signal
 import struct
@@ -204,6 +203,7 @@ class _Workers:
 
 def _pickled(task: Callable[[Sequence[Any]], list[Any]], chunk: Sequence[Any]) -> bytes:
     """In a worker: the outcome of ``task`` on one chunk, pickled: (True, results) or (False, exception, where)."""
+    import pickle  # only where work is shared out: a run that never forks does not import it
     try:
         outcome: tuple[Any, ...] = (True, task(chunk))
     except Exception as error:  # raised again in the parent
@@ -220,6 +220,7 @@ def _pickled(task: Callable[[Sequence[Any]], list[Any]], chunk: Sequence[Any]) -
 
 def _outcome(payload: bytes) -> list[Any]:
     """A chunk's results from what its worker sent; its exception raised again here."""
+    import pickle
     outcome = pickle.loads(payload)
     if not outcome[0]:
         raise outcome[1] from WorkerTraceback(outcome[2])

@@ -52,7 +52,6 @@ class Evaluator:
                 for variant in compiler.variants(rule):
                     self.rules_by_kind.setdefault(variant.kind, []).append(variant)
         self.screens = {kind: compiler.screen(kind, kind_rules) for kind, kind_rules in self.rules_by_kind.items()}
-        self.screened = {kind: frozenset(id(rule) for rule in screen.screened) for kind, screen in self.screens.items()}
         self.scan_filters = compiler_scan_filters(compiler, rules)
         # `rules` in a rule's context: every rule of the pack by id, with what waivers need to know of it
         self.rule_catalogue = {
@@ -126,10 +125,7 @@ class Evaluator:
         for relation in self.pack.relations.get(record.kind, ()):
             value = value_at(data, relation.by)
             if relation.field is None:  # a lookup: the one record it names, if any
-                target = None
-                if isinstance(value, str):
-                    target = (register.any_id.get(value) if relation.target == "*"
-                              else register.by_id.get((relation.target, value)))
+                target = register.looked_up(relation, value)
                 parts.append(target.digest if target is not None else "")
                 continue
             # a group: every member, whatever its order (a superset of the earlier ones an `earlier` relation
@@ -202,7 +198,7 @@ class Evaluator:
                 continue
             try:
                 findings.extend(self._apply(rule, record, variables,
-                                            activation if id(rule) in self.screened[record.kind] else None))
+                                            activation if screen.checks_rule(rule) else None))
             except EvaluationError as error:
                 if related_valid:
                     findings.append(self._finding(

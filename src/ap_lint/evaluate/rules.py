@@ -221,10 +221,19 @@ class Screen:
     checks: list[Program]  # each screened rule's check alone, for records where the whole screen errs
     #: the fields of each variable that the program reads (``fields_read``): the rest need not be given
     reads: dict[str, frozenset[str] | None] = field(default_factory=dict)
-    #: the rules it does not check, in order: the suspects of a record that passes every check
-    unscreened: list[Rule] = field(default_factory=list)
-
     tally: dict[str, int] = field(default_factory=lambda: {"tries": 0, "errors": 0})
+    #: the rules it does not check, in order: the suspects of a record that passes every check
+    unscreened: list[Rule] = field(init=False)
+    _screened_ids: frozenset[int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        screened_ids = frozenset(id(rule) for rule in self.screened)
+        object.__setattr__(self, "_screened_ids", screened_ids)
+        object.__setattr__(self, "unscreened", [rule for rule in self.rules if id(rule) not in screened_ids])
+
+    def checks_rule(self, rule: Rule) -> bool:
+        """Whether the screen checks this rule (its condition, for_each and assertion, on what it was given)."""
+        return id(rule) in self._screened_ids
 
     def suspects(self, activation: Any) -> list[Rule]:
         """The rules that may fail on this record: every rule, less those the screen saw pass."""
@@ -267,6 +276,7 @@ def _every_item(rule: Rule, for_each: str, check: str) -> str:
     items, name, condition = call
     each = f"{items}.all({name}, ({condition}) ? [{name}].all(item, {check}) : true)"
     return bind_variables(used_variables(rule.variables, for_each), each)
+
 
 class RuleCompiler:
     """Compiles a pack's rule documents, with one CEL environment per record kind."""
@@ -325,8 +335,7 @@ class RuleCompiler:
             except ExpressionError:
                 program, screened, checks = None, [], []
         reads = fields_read(program.source, self.environment(kind).variables) if program is not None else {}
-        unscreened = [rule for rule in rules if not any(rule is other for other in screened)]
-        return Screen(rules, screened, program, checks, reads, unscreened)
+        return Screen(rules, screened, program, checks, reads)
 
     def compile_all(self) -> list[Rule]:
         rules = [self.compile(source, document) for source, document in self.pack.rule_documents]

@@ -373,13 +373,17 @@ class Register:
                 f"{member.digest}+" if member.newer else member.digest for member in members)
         return found
 
+    def looked_up(self, relation: Relation, value: Any) -> Record | None:
+        """The record a lookup relation names by ``value`` (an id), if there is one."""
+        if not isinstance(value, str):
+            return None
+        return self.any_id.get(value) if relation.target == "*" else self.by_id.get((relation.target, value))
+
     def related(self, record: Record, relation: Relation) -> tuple[Any, list[Record]]:
         """The related value for a rule context and the records it was made of."""
         value = value_at(record.data, relation.by)
         if relation.field is None:
-            if not isinstance(value, str):
-                return None, []
-            target = self.any_id.get(value) if relation.target == "*" else self.by_id.get((relation.target, value))
+            target = self.looked_up(relation, value)
             return (target.data, [target]) if target else (None, [])
         if not isinstance(value, (str, int, float, bool)):
             return [], []
