@@ -172,3 +172,15 @@ def test_a_copy_added_by_a_change_is_blamed_though_its_name_comes_first(run_cli:
     # a full run, once both are committed, blames one of the two, the same one every time (the later path)
     blamed = [f["file"] for f in findings(run_cli, register) if f["rule"] == "placement-id-unique"]
     assert blamed == [ORIGINAL]
+
+
+@pytest.mark.parametrize("weeks", ["60", "0"])
+def test_a_review_interval_out_of_range_says_what_range_to_write(run_cli: Run, register: Path, weeks: str) -> None:
+    line = edit(register, COPY, "review_every_weeks: 6", f"review_every_weeks: {weeks}")
+    found = findings(run_cli, register)
+    message = only_on(found, COPY, "schema", line)
+    assert [(f["column"], f["clause"]) for f in found if f["file"] == COPY and f["rule"] == "schema"] == [
+        (21, "behaviour.review")]
+    # the value is a whole number already: the message must say what is wrong with it, not ask for one
+    assert "whole number" not in message
+    assert "review_interval_weeks" in message and "leave it out" in message
