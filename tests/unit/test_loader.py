@@ -8,6 +8,7 @@ a few seconds: the loader is the first thing that touches a file's bytes.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -89,8 +90,9 @@ HOSTILE = [
     ("tab indentation", b"id: a\npupil:\n\tref: x\n", "yaml-syntax", 3, 1,
      "This is not valid YAML: found character that cannot start any token. A tab is used on this line; "
      "YAML indents with spaces only."),
-    ("unclosed quote", b"id: a\nx: \"open\n", "yaml-syntax", 3, 1,
-     "This is not valid YAML: found unexpected end of stream. A quote or bracket is not closed."),
+    ("unclosed quote", b"id: a\nx: \"open\n", "yaml-syntax", 2, 4,
+     "This is not valid YAML: the quote that opens here is not closed. Add the closing quote at the end of the "
+     "value, or remove this one."),
     ("colon inside a value", b"id: a\nx: a: b\n", "yaml-syntax", 2, 5,
      "This is not valid YAML: mapping values are not allowed in this context. A value contains ': '. "
      "Put the whole value in quotes."),
@@ -214,3 +216,92 @@ def test_compose_positions_survives_what_the_loader_refuses() -> None:
 def test_iter_text_values_gives_every_text_with_its_path() -> None:
     data = {"a": "x", "b": [{"c": "y"}, 3], "d": {"e": None, "f": "z"}}
     assert list(iter_text_values(data)) == [(("a",), "x"), (("b", 0, "c"), "y"), (("d", "f"), "z")]
+
+
+# A hand edit of a real example record, and where the message must send its editor.
+EXAMPLE = Path(__file__).resolve().parents[2] / "records" / "placements" / "oakfield" / "oakfield-2026-001.yaml"
+
+
+def edited(old: str, new: str) -> tuple[bytes, int]:
+    """The example placement with its one ``old`` replaced by ``new``, and the line (1-based) the edit is on."""
+    text = EXAMPLE.read_text("utf-8")
+    assert text.count(old) == 1, old
+    at = text.index(old)
+    return (text[:at] + new + text[at + len(old):]).encode(), text.count("\n", 0, at) + 1
+
+
+@pytest.mark.parametrize(("old", "new", "spaces"), [
+    ("  date: 2026-09-03", " date: 2026-09-03", 2),  # one space short inside `decision:`
+    ("    attendance_percent: 93", "   attendance_percent: 93", 4),  # one short inside a list entry
+    ('    end: "15:00"\n  - day: tuesday', '   end: "15:00"\n  - day: tuesday', 4),
+], ids=["in a block", "in a list entry", "in a timetable session"])
+def test_a_line_one_space_short_is_told_the_indentation_of_its_own_block(old: str, new: str, spaces: int) -> None:
+    raw, line = edited(old, new)
+    problems = load_record(raw, PATH).problems
+    assert [(p.rule, p.line, p.column) for p in problems] == [("yaml-indentation", line, 1)]
+    assert f"indent it by {spaces} spaces" in problems[0].message
+    fixed = raw.decode().replace(new, old).encode()  # following the message gives the example back
+    assert load_record(fixed, PATH).problems == []
+
+
+def test_a_block_s_first_line_left_unindented_is_blamed_not_the_line_after_it() -> None:
+    raw, line = edited("  ref: CRST-P-10482", "ref: CRST-P-10482")  # `pupil:` then its first field at column 0
+    problems = load_record(raw, PATH).problems
+    assert [(p.rule, p.line, p.column) for p in problems] == [("yaml-indentation", line, 1)]
+    assert f"Line {line} is indented 0 spaces" in problems[0].message
+    assert "indent it by 2 spaces" in problems[0].message
+
+
+def test_a_field_of_a_list_entry_at_the_dash_s_column_is_told_the_entry_s_indentation() -> None:
+    raw, line = edited("    progress: Settling in", "  progress: Settling in")
+    problems = load_record(raw, PATH).problems
+    assert [(p.rule, p.line, p.column) for p in problems] == [("yaml-indentation", line, 1)]
+    assert "indent it by 4 spaces" in problems[0].message and "- " in problems[0].message
+
+
+@pytest.mark.parametrize(("old", "new", "says"), [
+    ("status: active", "status:active", "Put a space after the ':'"),
+    ("site: main", "site main", "has no ':'"),
+    ("site: main", "site:\u00a0main", "U+00A0"),
+], ids=["no space after the colon, last line", "no colon", "a non-breaking space after the colon"])
+def test_a_field_line_without_its_colon_and_space_is_found_on_its_own_line(old: str, new: str, says: str) -> None:
+    raw, line = edited(old, new)
+    problems = load_record(raw, PATH).problems
+    assert [(p.rule, p.line, p.column) for p in problems] == [("yaml-syntax", line, 1)]
+    assert says in problems[0].message
+    assert line <= raw.decode().count("\n")  # never a line past the end of the file
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ("progress: Settling in", 'progress: "Settling in'),  # the quote runs to the end of the file
+    ('start: "09:00"\n    end: "15:00"\n  - day: tuesday', 'start: "09:00\n    end: "15:00"\n  - day: tuesday'),
+], ids=["never closed", "closed by the next line's quote"])
+def test_an_unclosed_quote_is_found_where_it_opens(old: str, new: str) -> None:
+    raw, line = edited(old, new)
+    problems = load_record(raw, PATH).problems
+    column = raw.decode().split("\n")[line - 1].index('"') + 1
+    assert [(p.rule, p.line, p.column) for p in problems] == [("yaml-syntax", line, column)]
+    assert "quote" in problems[0].message and "not closed" in problems[0].message
+
+
+def test_a_list_written_at_its_key_s_column_ends_where_the_next_field_starts() -> None:
+    # legal YAML (a list at its key's column) before a real mistake: only the mistake is reported
+    raw = (b"id: a\nobjectives:\n- Attend every session.\n- Use the agreed strategies.\nstatus: active\n"
+           b"decision:\n  by: principal\n  list:\n  - a\n  name: N\n date: 2026-09-03\n")
+    problems = load_record(raw, PATH).problems
+    assert [(p.rule, p.line, p.column) for p in problems] == [("yaml-indentation", 11, 1)]
+    assert "indent it by 2 spaces" in problems[0].message
+
+
+def test_a_list_entry_without_its_dash_is_one_finding_that_says_to_add_the_dash() -> None:
+    raw, line = edited("  - date: 2026-11-20", "    date: 2026-11-20")  # the entry's other fields follow it
+    problems = load_record(raw, PATH).problems
+    assert [(p.rule, p.line, p.column) for p in problems] == [("yaml-duplicate-key", line, 5)]
+    assert "start it with '- '" in problems[0].message and "line 39" in problems[0].message
+
+
+def test_a_repeated_key_that_does_not_start_an_entry_keeps_its_own_message() -> None:
+    raw, line = edited("  - date: 2026-11-20\n", "  - date: 2026-11-20\n    date: 2026-11-21\n")
+    problems = load_record(raw, PATH).problems
+    assert [(p.rule, p.line) for p in problems] == [("yaml-duplicate-key", line + 1)]
+    assert "delete or merge the duplicate" in problems[0].message and "- '" not in problems[0].message

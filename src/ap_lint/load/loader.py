@@ -87,11 +87,19 @@ def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
+def _starts_list_entry(loader: Any, node: yaml.MappingNode) -> bool:
+    """Whether the mapping is an entry of a block list: its first key comes after a '- ' on its line."""
+    mark = node.start_mark
+    start = loader.text.rfind("\n", 0, mark.index) + 1 if mark.index <= len(loader.text) else -1
+    return start >= 0 and loader.text[start:mark.index].rstrip().endswith("-")
+
+
 def _construct_mapping(loader: Any, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
     loader.flatten_mapping(node)
     mapping: dict[Any, Any] = {}
     first_line: dict[Any, int] = {}
-    for key_node, value_node in node.value:
+    entry_from = 0  # a line where another list entry seems to start without its '- ' (0: none)
+    for position, (key_node, value_node) in enumerate(node.value):
         if not isinstance(key_node, yaml.ScalarNode):
             # A list or mapping used as a key ('? [a, b]'): never built, since it may be an alias bomb.
             what = "list" if isinstance(key_node, yaml.SequenceNode) else "mapping"
@@ -121,12 +129,24 @@ def _construct_mapping(loader: Any, node: yaml.MappingNode, deep: bool = False) 
                 )
                 key = str(key_node.value)
         if key in mapping:
-            loader.trap(
-                "yaml-duplicate-key",
-                f"The key '{_short(key)}' appears twice in this mapping (first on line {first_line[key]}). "
-                "YAML keeps only the last one; delete or merge the duplicate.",
-                key_node,
-            )
+            line = key_node.start_mark.line + 1
+            if position > 1 and key == next(iter(mapping)) and _starts_list_entry(loader, node):
+                # the entry's first field again, after its others: another entry written without its '- '
+                entry_from = line
+                loader.trap(
+                    "yaml-duplicate-key",
+                    f"The key '{_short(key)}' appears twice in this list entry (first on line {first_line[key]}). "
+                    f"If line {line} starts another entry, start it with '- ', like line {first_line[key]}; "
+                    "otherwise delete or merge the duplicate (YAML keeps only the last one).",
+                    key_node,
+                )
+            elif not entry_from or first_line[key] >= entry_from:  # the new entry's own fields: the same mistake
+                loader.trap(
+                    "yaml-duplicate-key",
+                    f"The key '{_short(key)}' appears twice in this mapping (first on line {first_line[key]}). "
+                    "YAML keeps only the last one; delete or merge the duplicate.",
+                    key_node,
+                )
         else:
             first_line[key] = key_node.start_mark.line + 1
         mapping[key] = loader.construct_object(value_node, deep=deep)

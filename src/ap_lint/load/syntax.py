@@ -47,21 +47,74 @@ def syntax_problem(error: yaml.YAMLError, text: str) -> LoadProblem:
     problem = " ".join((getattr(error, "problem", None) or str(error)).split())
     line = mark.line + 1 if mark is not None else 1
     column = mark.column + 1 if mark is not None else 1
-    hint = next((h for key, h in _YAML_HINTS.items() if key in problem), "")
     lines = text.split("\n")
+    context = getattr(error, "context", None)
+    started = getattr(error, "context_mark", None)
+    if started is not None and started.line < len(lines):
+        # a plain key that never met its ':', or a quote that was never closed: the parser noticed on a later
+        # line (or past the end of the file); the mistake is where the key or the quote began
+        if "could not find expected ':'" in problem and "simple key" in (context or ""):
+            return LoadProblem("yaml-syntax", _missing_colon(lines[started.line]), started.line + 1, 1)
+        if "quoted scalar" in (context or ""):
+            return _unclosed_quote(started.line, started.column)
+    hint = next((h for key, h in _YAML_HINTS.items() if key in problem), "")
     if not hint and line <= len(lines) and "\t" in lines[line - 1]:
         hint = "A tab is used on this line; YAML indents with spaces only."
-    context = getattr(error, "context", None)
     if "single document" in (context or "") + problem:
         return LoadProblem("yaml-multiple-documents", _YAML_HINTS["expected a single document in the stream"],
                         line, column)
     indentation = _indentation_problem(lines, line - 1)
     if indentation is not None:
         return LoadProblem("yaml-indentation", indentation[1], indentation[0] + 1, 1)
+    opened = _open_quote(lines, line - 1)
+    if opened is not None:
+        return _unclosed_quote(*opened)
     message = f"This is not valid YAML: {problem}."
     if hint:
         message += f" {hint}"
     return LoadProblem("yaml-syntax", message, line, column)
+
+
+def _missing_colon(text: str) -> str:
+    """What a line that YAML could not split into a field name and a value lacks."""
+    code = text.split(" #", 1)[0].strip()
+    colon = code.find(":")
+    if colon < 0:
+        return ("This is not valid YAML: this line has no ':' between the field name and its value. "
+                "Write the name, a colon and a space, then the value (name: value).")
+    after = code[colon + 1:colon + 2]
+    if after and after.isspace():
+        return (f"This is not valid YAML: the ':' on this line is followed by an unusual space (U+{ord(after):04X}), "
+                "not an ordinary one. Delete the space after the ':' and type it again.")
+    return ("This is not valid YAML: a field name and its value must be apart. Put a space after the ':' "
+            f"({code[:colon + 1]} {code[colon + 1:].lstrip()}).")
+
+
+def _unclosed_quote(line: int, column: int) -> LoadProblem:
+    """The quote opened at ``line``, ``column`` (0-based) runs on past its line."""
+    return LoadProblem("yaml-syntax", "This is not valid YAML: the quote that opens here is not closed. Add the "
+                                      "closing quote at the end of the value, or remove this one.", line + 1, column + 1)
+
+
+_OPENING_QUOTE = re.compile(r"""^\s*(?:-\s+)*(?:[^\s'"#:][^:#]*:\s+)?(?P<quote>["'])""")
+
+
+def _open_quote(lines: list[str], error_line: int) -> tuple[int, int] | None:
+    """A value that opens a quote it does not close on its own line, on the line of a parser's error or the
+    one before (the quote then ran on, and a later quote closed it in the wrong place); or None."""
+    for number in (error_line - 1, error_line):
+        if not 0 <= number < len(lines):
+            continue
+        found = _OPENING_QUOTE.match(lines[number])
+        if found is None:
+            continue
+        quote, start = found.group("quote"), found.end()
+        rest = lines[number][start:]
+        closed = rest.replace('\\\\', "").replace('\\"', "").find('"') >= 0 if quote == '"' else (
+            rest.replace("''", "").find("'") >= 0)
+        if not closed:
+            return number, start - 1
+    return None
 
 
 _BLOCK_SCALAR = re.compile(r":[ \t]+[|>][-+0-9]*[ \t]*(#.*)?$")
@@ -71,14 +124,20 @@ def _indentation_problem(lines: list[str], error_line: int) -> tuple[int, str] |
     """The line (0-based) whose indentation breaks the file near ``error_line``, and what to write; or None.
 
     Lines of one block start in the same column. A line indented further than the line above, when that
-    line does not open a block (it has its value), is over-indented; a line that steps back to a column no
-    open block uses is mis-indented. When a block's first line was indented by an unusual step (3 spaces
-    where the file indents by 2) and the next line by the usual one, the first line is the odd one out.
+    line does not open a block (it has its value), is over-indented, unless that line is itself the first
+    of a block left where its opening line is (``pupil:`` and then ``ref:`` under it, not inside it); a line
+    that steps back to a column no open block uses is mis-indented, and told the nearer block's column (the
+    block above it, on a tie); a line at a list's ``-`` column that does not start an entry belongs to the
+    entry above. When a block's first line was indented by an unusual step (3 spaces where the file indents
+    by 2) and the next line by the usual one, the first line is the odd one out.
     """
     usual = _usual_step(lines)
     levels: list[tuple[int, int]] = []  # (column, first line of the block at that column)
+    entries: dict[int, int] = {}  # column of an open list's '-' -> the column of its entries' fields
     opens = True
     scalar_indent = -1
+    previous: tuple[int, int, bool] | None = None  # the last line: its number, its indentation, whether it opened
+    empty_opener = False  # the last line came straight after a line that opened a block, at that line's column
     for number, text in enumerate(lines[:error_line + 1]):
         body = text.lstrip(" ")
         indent = len(text) - len(body)
@@ -89,11 +148,12 @@ def _indentation_problem(lines: list[str], error_line: int) -> tuple[int, str] |
             continue
         while levels and indent < levels[-1][0]:
             closed = levels.pop()
+            entries = {dash: field for dash, field in entries.items() if dash < closed[0]}
             top = levels[-1][0] if levels else 0
             if indent > top or (not levels and indent > 0):
                 if closed[0] - top != usual and indent - top == usual:
                     return closed[1], _indent_message(closed[1], closed[0], indent, "below")
-                return number, _indent_message(number, indent, closed[0] if closed[0] - indent < indent - top
+                return number, _indent_message(number, indent, closed[0] if closed[0] - indent <= indent - top
                                                                  else top, "above")
         if not levels or indent > levels[-1][0]:
             if levels and not opens:
@@ -101,17 +161,28 @@ def _indentation_problem(lines: list[str], error_line: int) -> tuple[int, str] |
                 parent = levels[-2][0] if len(levels) > 1 else 0
                 if len(levels) > 1 and top - parent != usual and indent - parent == usual:
                     return first, _indent_message(first, top, indent, "below")
+                if previous is not None and empty_opener and previous[1] == top and indent - top == usual:
+                    return previous[0], _indent_message(previous[0], top, indent, "below")
                 return number, _indent_message(number, indent, top, "above")
             levels.append((indent, number))
+        if indent in entries and not (body.startswith("- ") or body == "-"):
+            return number, _entry_message(number, indent, entries[indent])
+        empty_opener = previous is not None and previous[2] and previous[1] == indent
+        # a list indented under its key: a line at its '-' column must start an entry (a list written at its
+        # key's own column ends where a line without '-' starts)
+        nested = bool(levels) and levels[-1] == (indent, number)
         column = indent
         while body.startswith("- ") or body == "-":
             rest = body[1:].lstrip(" ")
+            if nested or column > indent:
+                entries[column] = column + len(body) - len(rest)
             column += len(body) - len(rest)
             body = rest
             if body:
                 levels.append((column, number))
         code = body.split(" #", 1)[0].rstrip()
         opens = code.endswith(":") or not body or body == "-"
+        previous = (number, indent, opens)
         if _BLOCK_SCALAR.search(code):
             scalar_indent = indent
     return None
@@ -139,6 +210,13 @@ def _indent_message(number: int, indent: int, expected: int, where: str) -> str:
     return (f"Line {number + 1} is indented {indent} space{'s' if indent != 1 else ''}, but the lines of its "
             f"block are indented {expected}: indent it by {expected} space{'s' if expected != 1 else ''}, like the lines "
             f"{where} it. YAML reads which field belongs where from the indentation.")
+
+
+def _entry_message(number: int, indent: int, fields: int) -> str:
+    return (f"Line {number + 1} is indented {indent} space{'s' if indent != 1 else ''}, like the '- ' that starts "
+            f"each entry of this list, but it does not start an entry: indent it by {fields} spaces, like the "
+            "fields of the entry above it, or start a new entry with '- '. YAML reads which field belongs where "
+            "from the indentation.")
 
 
 def position_of_offset(text: str, offset: int) -> tuple[int, int]:
