@@ -328,6 +328,9 @@ def load_record(raw: bytes, path: str, *, max_bytes: int = MAX_FILE_BYTES,
         if not text.strip() or all(
             not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
         ):
+            if "#" in text:
+                raise LoadProblem("file-empty", "This file holds only comments, no record. Write the record below "
+                                                "them, or delete the file.")
             raise LoadProblem("file-empty", "This file is empty. Write the record, or delete the file.")
         deep = nesting_bound(text) > MAX_DEPTH
         if deep:
