@@ -23,7 +23,7 @@ from ap_lint.git.scope import Scope, scope_to_change
 from ap_lint.load.loader import MAX_FILE_BYTES
 from ap_lint.pack import CHECKS_DIR, SETTINGS_FILE, Pack, find_pack, load_pack
 from ap_lint.parallel import MIN_PARALLEL_ITEMS, default_jobs, map_chunks
-from ap_lint.load.register import Record, Register, SourceFile, discover, read_source
+from ap_lint.load.register import Record, Register, SourceFile, discover, read_source, value_at
 from ap_lint.evaluate.locate import locate_findings, read_text
 from ap_lint.evaluate.rules import Rule, RuleCompiler
 from ap_lint.evaluate.textscan import Masker, mask_findings
@@ -195,7 +195,29 @@ class Checker:
         found = self.validator.findings(record.kind, record.file, record.id, record.data)
         if found:
             record.valid = False
-            record.problems.extend(found)
+            misfiled = self._misfiled(record) if len(found) > 1 else None
+            record.problems.extend([misfiled] if misfiled is not None else found)
+
+    def _misfiled(self, record: Record) -> Finding | None:
+        """One finding for a record saved among another kind's files: it breaks its own kind's schema in several
+        places and matches exactly one other kind's schema (a field per error would hide the one mistake)."""
+        own = self.pack.kinds[record.kind]
+        fits = [spec for name, spec in self.pack.kinds.items()
+                if name != record.kind and spec.schema is not None and not spec.from_pack
+                and not self.validator.findings(name, record.file, record.id, record.data)]
+        if len(fits) != 1:
+            return None
+        spec = fits[0]
+        parts = spec.files.split("/")
+        if "*" in parts[-1]:
+            parts[-1] = record.file.rpartition("/")[2]
+        folder = value_at(record.data, (spec.folder_field,)) if spec.folder_field else None
+        parts = [str(folder) if "*" in part and isinstance(folder, str) and folder else part for part in parts]
+        return Finding(file=record.file, line=1, column=1, rule="file-misplaced", severity="error", record=record.id,
+                       message=f"This file holds a {spec.title or spec.name} record (it matches the "
+                               f"{spec.title or spec.name} schema, not the {own.title or own.name} one), but it is "
+                               f"saved among the {own.title or own.name} records ({own.files}). Move it to "
+                               f"{'/'.join(parts)}.")
 
     def check(self, options: CheckOptions) -> CheckResult:
         """Check the register: every finding, or with ``options.change`` those that concern the change."""
