@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ap_lint.dated import dated_settings, period_problems
 from ap_lint.errors import PolicyPackError
 from ap_lint.findings import parse_path
 from ap_lint.load.loader import load_record
@@ -106,6 +107,8 @@ class Pack:
     files: list[str] = field(default_factory=list)
     #: per kind, named CEL values every rule of that kind may use (``variables:`` in rules/pack.yaml), in order
     variables: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: the settings whose value changed over time, each with its periods, oldest first (see ``ap_lint.dated``)
+    dated_settings: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def kind_of(self, path: str) -> str | None:
         """The kind of record a register file holds, from its path relative to the register root.
@@ -229,26 +232,39 @@ def check_setting_values(root: Path, settings_docs: dict[str, dict[str, Any]], m
     if memo is not None and memo.knows("settings", key):
         return
     for setting, entry in settings_docs.items():
+        for problem, at in period_problems(entry):
+            line, column = _position(root, (setting, *at))
+            raise PolicyPackError(f"{setting}: {problem}.", file=name, line=line, column=column)
         schema = entry.get("schema")
-        if schema is None or (schema_surely_valid(schema) and surely_valid(schema, entry["value"])):
-            continue
-        import jsonschema  # only to say why: importing it is slow
-
-        try:
-            jsonschema.Draft202012Validator.check_schema(schema)
-        except jsonschema.exceptions.SchemaError as broken:
-            line, column = _position(root, (setting, "schema"))
-            raise PolicyPackError(f"{setting}.schema is not a JSON Schema: {broken.message}", file=name, line=line,
-                                  column=column) from None
-        error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(entry["value"]))
-        if error is not None:
-            at = (setting, "value", *error.absolute_path)
-            line, column = _position(root, at)
-            where = ".".join(str(p) for p in at)
-            raise PolicyPackError(f"{where}: {error.message}. Write a value this setting's schema allows: "
-                                  f"{json.dumps(schema)}", file=name, line=line, column=column)
+        values = [((), entry["value"]), *((("earlier", index), earlier.get("value"))
+                                           for index, earlier in enumerate(entry.get("earlier") or []))]
+        for within, value in values:
+            _check_setting_value(root, setting, schema, within, value)
     if memo is not None:
         memo.remember("settings", key)
+
+
+def _check_setting_value(root: Path, setting: str, schema: dict[str, Any] | None, within: tuple[str | int, ...],
+                         value: Any) -> None:
+    """One of a setting's values (its current one, or one it held earlier) against the setting's schema."""
+    name = SETTINGS_FILE.as_posix()
+    if schema is None or (schema_surely_valid(schema) and surely_valid(schema, value)):
+        return
+    import jsonschema  # only to say why: importing it is slow
+
+    try:
+        jsonschema.Draft202012Validator.check_schema(schema)
+    except jsonschema.exceptions.SchemaError as broken:
+        line, column = _position(root, (setting, "schema"))
+        raise PolicyPackError(f"{setting}.schema is not a JSON Schema: {broken.message}", file=name, line=line,
+                              column=column) from None
+    error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema).iter_errors(value))
+    if error is not None:
+        at = (setting, *within, "value", *error.absolute_path)
+        line, column = _position(root, at)
+        where = ".".join(str(p) for p in at)
+        raise PolicyPackError(f"{where}: {error.message}. Write a value this setting's schema allows: "
+                              f"{json.dumps(schema)}", file=name, line=line, column=column)
 
 
 def _position(root: Path, at: tuple[Any, ...]) -> tuple[int, int]:
@@ -375,7 +391,7 @@ def load_pack(root: Path, memo: PackMemo | None = None) -> Pack:
             _read(root, path.relative_to(root), digest, files)
     return Pack(
         root=root, name=config["name"], kinds=kinds, relations=relations, settings=settings,
-        setting_docs=settings_docs, schemas=schemas, rule_documents=rule_documents, clauses=clauses,
+        setting_docs=settings_docs, dated_settings=dated_settings(settings_docs), schemas=schemas, rule_documents=rule_documents, clauses=clauses,
         policy_document=policy_document, waivers=WaiverSpec(**waiver_spec) if waiver_spec else None,
         examples_register=examples.get("register"), examples_today=examples.get("today"),
         digest=digest.hexdigest(), files=files, word_lists=word_lists,

@@ -394,3 +394,65 @@ approved_on: 2026-03-02
     assert "### Past breaches acknowledged" in lines
     assert ("| oakfield-2025-001 | behaviour-reviews-on-time | The January review was held late because the provider "
             "closed for a week. | Ms Robin Testwood on 2026-03-02 |") in lines
+
+
+# -- settings in force -------------------------------------------------------------------------------------------
+
+def date_settings(root: Path, name: str, old: str, new: str) -> None:
+    """Give the setting ``name`` dated values: ``old`` is replaced by ``new`` in its entry."""
+    path = root / "rules" / "settings.yaml"
+    text = path.read_text("utf-8")
+    start = text.index(f"\n{name}:\n") + 1
+    end = text.index("\n", text.index("  value:", start))
+    entry = text[start:end + 1]
+    assert entry.count(old) == 1, entry
+    path.write_text(text[:start] + entry.replace(old, new) + text[end + 1:], "utf-8")
+
+
+def test_a_setting_raised_from_a_date_judges_decisions_by_the_value_of_their_day(run_cli: Run, register: Path) -> None:
+    # the re-ratified policy asks for longer rationales from 2026-09-01; the rationale rule judges each placement
+    # by its decision's date, so placements decided before then keep the old threshold
+    date_settings(register, "rationale_min_words", "  value: 8\n",
+                  "  value: 28\n  from: 2026-09-01\n  earlier:\n    - value: 8\n      until: 2026-08-31\n")
+    failing = {(f["file"], f["clause"], f["path"]) for f in findings(run_cli, register)
+               if f["rule"] == "placement-rationale-substantive"}
+    decided = {path: (register / path).read_text("utf-8").split("decision:\n", 1)[1].split("date: ", 1)[1][:10]
+               for path in (p.relative_to(register).as_posix() for p in register.glob("records/placements/*/*.yaml"))}
+    assert failing and {file for file, _, _ in failing} <= {p for p, day in decided.items() if day >= "2026-09-01"}
+    assert {(clause, path) for _, clause, path in failing} == {("rationale", "rationale")}
+    assert OAKFIELD_2025 not in {file for file, _, _ in failing}  # decided 2025-10-16, with 23 words
+    found = next(f for f in findings(run_cli, register) if f["rule"] == "placement-rationale-substantive")
+    assert "of the 28 words a rationale needs" in found["message"]
+    assert found["line"] == line_of(register, found["file"], "rationale:")
+
+
+def test_a_setting_changed_from_a_later_day_applies_to_checks_from_that_day(run_cli: Run, register: Path) -> None:
+    # a rule judged by the day of the check reads the value in force that day: a change agreed for next month
+    # fails nothing today, and fails what it should once its day has come
+    date_settings(register, "assurance_max_age_days", "  value: 365\n",
+                  "  value: 30\n  from: 2026-12-01\n  earlier:\n    - value: 365\n      until: 2026-11-30\n")
+    before = [f for f in findings(run_cli, register, "2026-11-30") if f["rule"] == "provider-assurance-current"]
+    after = [f for f in findings(run_cli, register, "2026-12-01") if f["rule"] == "provider-assurance-current"]
+    assert before == []
+    assert after and {(f["clause"], f["path"]) for f in after} == {
+        ("provider.safeguarding", "safeguarding.written_assurance.received_on")}
+    assert all("more than 30 days before today (2026-12-01)" in f["message"] for f in after)
+    assert all(f["line"] == line_of(register, f["file"], "    received_on:") for f in after)
+
+
+@pytest.mark.parametrize(("new", "at", "says"), [
+    ("  value: 28\n  from: 2026-09-01\n  earlier:\n    - value: 8\n      until: 2026-09-01\n", "  from: 2026-09-01",
+     "a period must end before the next starts"),
+    ("  value: 28\n  earlier:\n    - value: 8\n      from: 2026-09-01\n      until: 2026-08-31\n",
+     "      until: 2026-08-31", "which is earlier"),
+    ("  value: 28\n  earlier:\n    - value: eight\n      until: 2026-08-31\n", "    - value: eight",
+     "is not of type 'integer'"),
+], ids=["overlapping", "ending before it starts", "an earlier value its schema refuses"])
+def test_a_setting_s_dated_values_that_cannot_be_read_stop_the_run_at_their_line(
+        run_cli: Run, register: Path, new: str, at: str, says: str) -> None:
+    date_settings(register, "rationale_min_words", "  value: 8\n", new)
+    line = line_of(register, "rules/settings.yaml", at)
+    done = run_cli("check", register, "--today", TODAY, cwd=register)
+    assert done.returncode == 2
+    assert done.stderr.startswith(f"ap-lint: error: rules/settings.yaml:{line}:"), done.stderr
+    assert says in done.stderr and "rationale_min_words" in done.stderr

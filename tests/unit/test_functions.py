@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ap_lint.evaluate.expressions import Environment, ExpressionError, Template
-from ap_lint.evaluate.functions import school_days_between
+from ap_lint.evaluate.functions import school_days_between, settings_on, value_on
 
 ENV = Environment(["holder", "past", "entries", "none"])
 HOLDER = {"name": "New", "since": "2026-11-02"}
@@ -130,3 +130,22 @@ def test_school_days_between_counts_as_the_definition_does(start: datetime.date,
 ])
 def test_school_days_between_examples(start: str, end: str, holidays: list[dict[str, str]], expected: int) -> None:
     assert school_days_between(start, end, holidays) == expected
+
+
+PERIODS = [{"value": 8, "from": "", "until": "2026-03-31"}, {"value": 10, "from": "2026-05-01", "until": "2026-08-31"},
+           {"value": 28, "from": "2026-09-01", "until": ""}]
+
+
+@pytest.mark.parametrize(("day", "value"), [
+    ("2020-01-01", 8), ("2026-03-31", 8),  # the oldest period, open at its start
+    ("2026-04-15", 8),  # a gap between periods: the value before it still holds
+    ("2026-05-01", 10), ("2026-08-31", 10), ("2026-09-01", 28), ("2099-01-01", 28),
+])
+def test_a_dated_setting_s_value_on_a_day(day: str, value: int) -> None:
+    assert value_on(PERIODS, day) == value
+    assert settings_on({"n": 1, "other": "x"}, {"n": PERIODS}, day) == {"n": value, "other": "x"}
+
+
+def test_settings_without_dated_values_or_a_day_are_left_as_they_are() -> None:
+    assert settings_on({"n": 1}, {}, "2026-01-01") == {"n": 1}
+    assert settings_on({"n": 1}, {"n": PERIODS}, "") == {"n": 1}

@@ -203,6 +203,31 @@ def plural_of(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 
 
+#: a period's ends when it has none (ISO dates compare as text)
+_OPEN_START, _OPEN_END = "", "9999-12-31"
+
+
+def value_on(found: list[dict[str, Any]], day: str) -> Any:
+    """The value in force on ``day``: the period that holds it; before the first, the first value (the oldest
+    known); in a gap between periods, the value before the gap."""
+    chosen = found[0]["value"] if found else None
+    for period in found:
+        if (period["from"] or _OPEN_START) <= day:
+            chosen = period["value"]
+            if day <= (period["until"] or _OPEN_END):
+                return chosen
+    return chosen
+
+
+def settings_on(settings: dict[str, Any], dated: dict[str, Any], day: str) -> dict[str, Any]:
+    """``settings`` with each dated setting's value the one in force on ``day``; ``dated`` maps each setting that
+    changed to its ``{value, from, until}`` periods, oldest first. A rule need not call it: it reads
+    ``settings`` as they stood on its ``effective.date`` (else today) already."""
+    if not dated or not isinstance(day, str) or not day:
+        return settings
+    return {**settings, **{name: value_on(found, day) for name, found in dated.items()}}
+
+
 FUNCTIONS: dict[str, tuple[Callable[..., Any], str, list[str]]] = {
     # name: (implementation, return type, parameter types)
     "days_between": (days_between, "int", ["string", "string"]),
@@ -218,6 +243,7 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], str, list[str]]] = {
     "covered_until": (covered_until, "string", ["list", "string", "string", "string"]),
     "max_groups_above": (max_groups_above, "int", ["list", "double"]),
     "plural": (plural, "string", ["int", "string"]),
+    "settings_on": (settings_on, "map", ["map", "map", "string"]),
 }
 
 #: further signatures of a function in FUNCTIONS: name -> [(implementation, return type, parameter types)]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ap_lint.dated import judged_settings
 from ap_lint.errors import PolicyPackError
 from ap_lint.evaluate.expressions import (Environment, EvaluationError, ExpressionError, Program, Template,
                                          bind_variables, fields_read, filter_call, mentions, used_variables)
@@ -408,6 +409,8 @@ class RuleCompiler:
                     raise PolicyPackError(f"variables.{kind}.{name}: {error}", file="rules/pack.yaml") from None
                 raise fail(f"variables.{name}: {error}", ("variables", name)) from None
 
+        variables = judged_settings(self.pack.dated_settings, document, variables)
+
         def wrap(source: str) -> str:
             return bind_variables(variables, source) if variables else source
 
@@ -481,7 +484,7 @@ class RuleCompiler:
             category=document.get("category", "policy" if clause else "integrity"),
             severity=document["severity"], waivable=document.get("waivable", True), kind=kind,
             message_text=document["message"], why=document["why"], source=source, document=document,
-            when=program("effective" if "effective" in document else "when", plain, condition),
+            when=program("effective" if "effective" in document else "when", plain, condition) if condition else None,
             for_each=program("for_each", plain),
             assertion=program("assert", environment), scan=scan, history=history,
             at=template("at"), message=template("message"), examples=document.get("examples", []),

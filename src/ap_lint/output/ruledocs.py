@@ -217,9 +217,14 @@ def rules_markdown(pack: Pack, rules: list[Rule]) -> str:
         doc = " ".join((impl.__doc__ or "").strip().split("\n\n")[0].split())
         shown = ", ".join("map or null" if p == "map?" else p for p in params)
         out.append(f"| `{name}({shown})` | {returns} | {doc.replace('|', '/')} |")
-    out += ["", "## Settings", "", "| setting | value | meaning |", "|---|---|---|"]
+    out += ["", "## Settings", "", "A setting whose value changed on a date keeps its earlier values (`from`, "
+            "`earlier` in rules/settings.yaml): each rule reads the value in force on the date it judges by.", "",
+            "| setting | value | meaning |", "|---|---|---|"]
     for name, entry in pack.setting_docs.items():
-        out.append(f"| `{name}` | `{entry['value']}` | {entry['description']} |")
+        value = f"`{entry['value']}`" + (f" from {entry['from']}" if "from" in entry else "")
+        earlier = "; ".join(f"`{e.get('value')}`" + (f" from {e['from']}" if "from" in e else "")
+                            + f" until {e['until']}" for e in entry.get("earlier") or [])
+        out.append(f"| `{name}` | {value}{f' (earlier: {earlier})' if earlier else ''} | {entry['description']} |")
     return "\n".join(out) + "\n"
 
 
