@@ -184,3 +184,17 @@ def test_a_review_interval_out_of_range_says_what_range_to_write(run_cli: Run, r
     # the value is a whole number already: the message must say what is wrong with it, not ask for one
     assert "whole number" not in message
     assert "review_interval_weeks" in message and "leave it out" in message
+
+
+WAIVER = "records/waivers/brackenridge-staff-training-2026.yaml"
+
+
+def test_a_waiver_expiring_before_its_approval_says_to_correct_the_dates(run_cli: Run, register: Path) -> None:
+    line = edit(register, WAIVER, "approved_on: 2026-09-01", "approved_on: 2026-09-01")
+    edit(register, WAIVER, "expires_on: 2027-07-31", "expires_on: 2026-08-31")
+    mine = [f for f in findings(run_cli, register) if f["file"] == WAIVER and f["rule"] == "waiver-approved"]
+    assert [f["line"] for f in mine] == [line]
+    message = mine[0]["message"]
+    # it is approved: the advice must be to correct the dates, not to record an approval
+    assert "until it is approved" not in message and "approver's name" not in message
+    assert "expires_on" in message and "approved_on" in message
