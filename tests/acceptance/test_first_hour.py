@@ -198,3 +198,12 @@ def test_a_waiver_expiring_before_its_approval_says_to_correct_the_dates(run_cli
     # it is approved: the advice must be to correct the dates, not to record an approval
     assert "until it is approved" not in message and "approver's name" not in message
     assert "expires_on" in message and "approved_on" in message
+
+
+def test_a_decision_dated_after_the_start_says_so_and_does_not_blame_the_name(run_cli: Run, register: Path) -> None:
+    line = edit(register, COPY, "  date: 2026-09-03", "  date: 2026-09-20")
+    message = only_on(findings(run_cli, register), COPY, "behaviour-directed-by-principal", line)
+    assert "after the start date (2026-09-14)" in message
+    assert "decision.date" in message and "start_date" in message
+    # the name is right: the message must not ask to correct it
+    assert "decision.name" not in message and "decision.by" not in message
