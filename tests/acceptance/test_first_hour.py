@@ -207,3 +207,20 @@ def test_a_decision_dated_after_the_start_says_so_and_does_not_blame_the_name(ru
     assert "decision.date" in message and "start_date" in message
     # the name is right: the message must not ask to correct it
     assert "decision.name" not in message and "decision.by" not in message
+
+
+@pytest.mark.parametrize(("old", "new"), [("planned_end_date:", "planned_end_data:"),
+                                          ("objectives:\n", "objectives: []\nold_objectives:\n")])
+def test_terms_missing_from_a_version_not_committed_yet_say_to_add_them_before_committing(
+        run_cli: Run, register: Path, old: str, new: str) -> None:
+    git(register, "init", "-q", "-b", "main")
+    git(register, "add", "records/placements/oakfield/oakfield-2026-001.yaml")
+    git(register, "commit", "-q", "-m", "register")
+    edit(register, COPY, old, new)
+    mine = [f for f in findings(run_cli, register) if f["file"] == COPY
+            and f["rule"] == "history-behaviour-terms-from-start"]
+    assert len(mine) == 1
+    message = mine[0]["message"]
+    assert "(not committed yet)" in message
+    # nothing is recorded yet: adding the terms before the commit is all that is needed
+    assert "If that version is not committed yet, add them before you commit it" in message
