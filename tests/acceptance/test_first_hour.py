@@ -224,3 +224,16 @@ def test_terms_missing_from_a_version_not_committed_yet_say_to_add_them_before_c
     assert "(not committed yet)" in message
     # nothing is recorded yet: adding the terms before the commit is all that is needed
     assert "If that version is not committed yet, add them before you commit it" in message
+
+
+def test_a_review_dated_before_the_start_is_reported_on_its_date(run_cli: Run, register: Path) -> None:
+    line = edit(register, COPY, "  - date: 2026-10-16", "  - date: 2026-09-10")
+    message = only_on(findings(run_cli, register), COPY, "behaviour-reviews-in-order", line)
+    assert "before the placement started (2026-09-14)" in message
+
+
+def test_reviews_out_of_date_order_are_reported_on_the_one_listed_too_late(run_cli: Run, register: Path) -> None:
+    edit(register, COPY, "  - date: 2026-10-16", "  - date: 2026-11-27")
+    line = edit(register, COPY, "  - date: 2026-11-20", "  - date: 2026-11-20")
+    message = only_on(findings(run_cli, register), COPY, "behaviour-reviews-in-order", line)
+    assert "oldest first" in message
