@@ -237,3 +237,12 @@ def test_reviews_out_of_date_order_are_reported_on_the_one_listed_too_late(run_c
     line = edit(register, COPY, "  - date: 2026-11-20", "  - date: 2026-11-20")
     message = only_on(findings(run_cli, register), COPY, "behaviour-reviews-in-order", line)
     assert "oldest first" in message
+
+
+def test_an_end_before_the_start_says_so_and_no_review_rule_claims_otherwise(run_cli: Run, register: Path) -> None:
+    line = edit(register, COPY, "status: active", "status: completed\nended:\n  date: 2026-09-10\n  outcome: reintegrated")
+    found = findings(run_cli, register)
+    message = only_on(found, COPY, "placement-ended-after-start", line + 2)
+    assert "before it started (2026-09-14)" in message and "ended.date" in message
+    assert [f for f in found if f["file"] == COPY and f["rule"] == "behaviour-reviewed-until-end"] == []
+
