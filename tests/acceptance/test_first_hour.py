@@ -246,3 +246,9 @@ def test_an_end_before_the_start_says_so_and_no_review_rule_claims_otherwise(run
     assert "before it started (2026-09-14)" in message and "ended.date" in message
     assert [f for f in found if f["file"] == COPY and f["rule"] == "behaviour-reviewed-until-end"] == []
 
+
+def test_an_active_placement_with_an_end_says_to_set_its_status_or_remove_the_end(run_cli: Run, register: Path) -> None:
+    line = edit(register, COPY, "status: active", "status: active\nended:\n  date: 2026-11-27\n  outcome: reintegrated")
+    # a block is pointed at by its first field
+    message = only_on(findings(run_cli, register), COPY, "placement-status-follows-dates", line + 2)
+    assert "status: completed" in message and "remove ended" in message
