@@ -184,3 +184,71 @@ def test_a_review_interval_out_of_range_says_what_range_to_write(run_cli: Run, r
     # the value is a whole number already: the message must say what is wrong with it, not ask for one
     assert "whole number" not in message
     assert "review_interval_weeks" in message and "leave it out" in message
+
+
+WAIVER = "records/waivers/brackenridge-staff-training-2026.yaml"
+
+
+def test_a_waiver_expiring_before_its_approval_says_to_correct_the_dates(run_cli: Run, register: Path) -> None:
+    line = edit(register, WAIVER, "approved_on: 2026-09-01", "approved_on: 2026-09-01")
+    edit(register, WAIVER, "expires_on: 2027-07-31", "expires_on: 2026-08-31")
+    mine = [f for f in findings(run_cli, register) if f["file"] == WAIVER and f["rule"] == "waiver-approved"]
+    assert [f["line"] for f in mine] == [line]
+    message = mine[0]["message"]
+    # it is approved: the advice must be to correct the dates, not to record an approval
+    assert "until it is approved" not in message and "approver's name" not in message
+    assert "expires_on" in message and "approved_on" in message
+
+
+def test_a_decision_dated_after_the_start_says_so_and_does_not_blame_the_name(run_cli: Run, register: Path) -> None:
+    line = edit(register, COPY, "  date: 2026-09-03", "  date: 2026-09-20")
+    message = only_on(findings(run_cli, register), COPY, "behaviour-directed-by-principal", line)
+    assert "after the start date (2026-09-14)" in message
+    assert "decision.date" in message and "start_date" in message
+    # the name is right: the message must not ask to correct it
+    assert "decision.name" not in message and "decision.by" not in message
+
+
+@pytest.mark.parametrize(("old", "new"), [("planned_end_date:", "planned_end_data:"),
+                                          ("objectives:\n", "objectives: []\nold_objectives:\n")])
+def test_terms_missing_from_a_version_not_committed_yet_say_to_add_them_before_committing(
+        run_cli: Run, register: Path, old: str, new: str) -> None:
+    git(register, "init", "-q", "-b", "main")
+    git(register, "add", "records/placements/oakfield/oakfield-2026-001.yaml")
+    git(register, "commit", "-q", "-m", "register")
+    edit(register, COPY, old, new)
+    mine = [f for f in findings(run_cli, register) if f["file"] == COPY
+            and f["rule"] == "history-behaviour-terms-from-start"]
+    assert len(mine) == 1
+    message = mine[0]["message"]
+    assert "(not committed yet)" in message
+    # nothing is recorded yet: adding the terms before the commit is all that is needed
+    assert "If that version is not committed yet, add them before you commit it" in message
+
+
+def test_a_review_dated_before_the_start_is_reported_on_its_date(run_cli: Run, register: Path) -> None:
+    line = edit(register, COPY, "  - date: 2026-10-16", "  - date: 2026-09-10")
+    message = only_on(findings(run_cli, register), COPY, "behaviour-reviews-in-order", line)
+    assert "before the placement started (2026-09-14)" in message
+
+
+def test_reviews_out_of_date_order_are_reported_on_the_one_listed_too_late(run_cli: Run, register: Path) -> None:
+    edit(register, COPY, "  - date: 2026-10-16", "  - date: 2026-11-27")
+    line = edit(register, COPY, "  - date: 2026-11-20", "  - date: 2026-11-20")
+    message = only_on(findings(run_cli, register), COPY, "behaviour-reviews-in-order", line)
+    assert "oldest first" in message
+
+
+def test_an_end_before_the_start_says_so_and_no_review_rule_claims_otherwise(run_cli: Run, register: Path) -> None:
+    line = edit(register, COPY, "status: active", "status: completed\nended:\n  date: 2026-09-10\n  outcome: reintegrated")
+    found = findings(run_cli, register)
+    message = only_on(found, COPY, "placement-ended-after-start", line + 2)
+    assert "before it started (2026-09-14)" in message and "ended.date" in message
+    assert [f for f in found if f["file"] == COPY and f["rule"] == "behaviour-reviewed-until-end"] == []
+
+
+def test_an_active_placement_with_an_end_says_to_set_its_status_or_remove_the_end(run_cli: Run, register: Path) -> None:
+    line = edit(register, COPY, "status: active", "status: active\nended:\n  date: 2026-11-27\n  outcome: reintegrated")
+    # a block is pointed at by its first field
+    message = only_on(findings(run_cli, register), COPY, "placement-status-follows-dates", line + 2)
+    assert "status: completed" in message and "remove ended" in message
