@@ -184,3 +184,32 @@ def test_a_review_interval_out_of_range_says_what_range_to_write(run_cli: Run, r
     # the value is a whole number already: the message must say what is wrong with it, not ask for one
     assert "whole number" not in message
     assert "review_interval_weeks" in message and "leave it out" in message
+
+
+def one_on(found: list[dict[str, Any]], file: str, rule: str, line: int) -> dict[str, Any]:
+    """The one error of ``rule`` at ``line`` of ``file`` (as only_on finds it), whole: its column and clause too."""
+    only_on(found, file, rule, line)
+    [mine] = [f for f in found if f["file"] == file and f["rule"] == rule]
+    return mine
+
+
+@pytest.mark.parametrize(("old", "new", "column", "clause", "expected"), [
+    ("attendance_percent: 88", 'attendance_percent: "88"', 25, "behaviour.review",
+     "'attendance_percent' is written in quotes, so it is read as text: write 88 without quotes."),
+    ("attendance_percent: 88", "attendance_percent: '92.5'", 25, "behaviour.review",
+     "'attendance_percent' is written in quotes, so it is read as text: write 92.5 without quotes."),
+    ("year_group: 9", 'year_group: "9"', 15, None,
+     "'year_group' is written in quotes, so it is read as text: write 9 without quotes."),
+])
+def test_a_number_in_quotes_says_to_remove_the_quotes(run_cli: Run, register: Path, old: str, new: str,
+                                                      column: int, clause: str | None, expected: str) -> None:
+    line = edit(register, COPY, old, new)
+    finding = one_on(findings(run_cli, register), COPY, "schema", line)
+    assert (finding["column"], finding["clause"], finding["message"]) == (column, clause, expected)
+
+
+def test_a_flag_in_quotes_says_to_remove_the_quotes(run_cli: Run, register: Path) -> None:
+    line = edit(register, COPY, "  year_group: 9", '  year_group: 9\n  ehc_plan: "true"')
+    finding = one_on(findings(run_cli, register), COPY, "schema", line + 1)
+    assert (finding["column"], finding["clause"], finding["message"]) == (
+        13, None, "'ehc_plan' is written in quotes, so it is read as text: write true without quotes.")

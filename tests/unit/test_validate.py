@@ -178,3 +178,27 @@ def test_x_clause_in_the_placement_schema(repo_root: Path) -> None:
     del record["rationale"]
     found = {(f.path_text, f.clause) for f in validator.findings("placement", "p.yaml", "p", record)}
     assert ("rationale", "rationale") in found
+
+
+@pytest.mark.parametrize(("field", "value", "written"), [
+    ("count", "3", "3"), ("count", " 3", "3"), ("share", "0.5", "0.5"), ("share", "1", "1"),
+    ("flag", "true", "true"), ("flag", "False", "false"),
+])
+def test_a_number_or_flag_in_quotes_says_to_remove_the_quotes(validator: SchemaValidator, field: str, value: str,
+                                                              written: str) -> None:
+    [finding] = validator.findings("thing", "things/t.yaml", "t", {"code": "ABC", "kind": "small", field: value})
+    assert (finding.path_text, finding.rule, finding.message) == (
+        field, "schema", f"'{field}' is written in quotes, so it is read as text: write {written} without quotes.")
+    title = f"Write {written}" if field == "flag" else f"Write the number {written}"
+    assert [(fix.title, fix.text) for fix in finding.fixes] == [(title, written)]
+
+
+def test_a_number_in_quotes_wins_over_the_field_s_message_and_keeps_its_clause() -> None:
+    schema = {"type": "object", "properties": {"n": {"type": "integer", "x-clause": "c", "x-message": "Write 1 to 9."}}}
+    [finding] = SchemaValidator({"t": schema}).findings("t", "t.yaml", "t", {"n": "7"})
+    assert (finding.clause, finding.message) == ("c", "'n' is written in quotes, so it is read as text: write 7 "
+                                                      "without quotes.")
+    # text that is no number of the kind asked for keeps the field's message
+    for value in ("7.5", "seven", "07"):
+        [other] = SchemaValidator({"t": schema}).findings("t", "t.yaml", "t", {"n": value})
+        assert other.message == "Write 1 to 9."

@@ -216,6 +216,15 @@ class SchemaValidator:
         if (keyword == "type" and error.validator_value in ("integer", "number") and isinstance(error.instance, str)
                 and error.instance.strip().isdigit()):
             fixes = (Fix(f"Write the number {int(error.instance)}", str(int(error.instance))),)
+        if keyword == "type":
+            # a value of the right kind written in quotes: the field's own message would ask for what is there
+            quoted = _quoted_scalar(error.validator_value, error.instance)
+            if quoted is not None:
+                name = f"'{path[-1]}'" if path and isinstance(path[-1], str) else "This value"
+                title = f"Write {quoted}" if quoted in ("true", "false") else f"Write the number {quoted}"
+                yield finding(f"{name} is written in quotes, so it is read as text: write {quoted} without quotes.",
+                              fixes=(Fix(title, quoted),))
+                return
         if custom:
             yield finding(custom + _date_fix(keyword, error.instance), fixes=fixes)
             return
@@ -232,6 +241,27 @@ class SchemaValidator:
             return
         yield finding(_message(str(keyword), error, annotations.get("title"), path) + _date_fix(keyword, error.instance),
                       fixes=fixes)
+
+
+_INTEGER_TEXT = re.compile(r"-?(?:0|[1-9][0-9]*)")
+_NUMBER_TEXT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+
+
+def _quoted_scalar(expected: Any, value: Any) -> str | None:
+    """How to write ``value``, text, as the number or true/false the schema ``expected``, where the text reads as
+    one just as it is (88, 92.5, true): then it can only be text because it was written in quotes. None otherwise
+    (a leading zero, 07, is text to YAML without quotes too)."""
+    if not isinstance(value, str):
+        return None
+    wanted = {expected} if isinstance(expected, str) else set(expected) if isinstance(expected, list) else set()
+    text = value.strip()
+    if "integer" in wanted and _INTEGER_TEXT.fullmatch(text):
+        return text
+    if "number" in wanted and _NUMBER_TEXT.fullmatch(text):
+        return text
+    if "boolean" in wanted and text.lower() in ("true", "false"):
+        return text.lower()
+    return None
 
 
 _DAY_MONTH_YEAR = re.compile(r"^\s*([0-9]{1,2})[/.\-]([0-9]{1,2})[/.\-]([0-9]{4})\s*$")
