@@ -213,3 +213,25 @@ def test_a_flag_in_quotes_says_to_remove_the_quotes(run_cli: Run, register: Path
     finding = one_on(findings(run_cli, register), COPY, "schema", line + 1)
     assert (finding["column"], finding["clause"], finding["message"]) == (
         13, None, "'ehc_plan' is written in quotes, so it is read as text: write true without quotes.")
+
+
+@pytest.mark.parametrize(("new", "below", "column"), [
+    ("provider: [hillcrest-learning-centre]", 0, 11),
+    ("provider:\n  - hillcrest-learning-centre", 1, 3),
+])
+def test_a_list_of_one_value_says_to_write_the_value_alone(run_cli: Run, register: Path, new: str, below: int,
+                                                          column: int) -> None:
+    line = edit(register, COPY, "provider: hillcrest-learning-centre", new)
+    finding = one_on(findings(run_cli, register), COPY, "schema", line + below)
+    assert (finding["column"], finding["clause"], finding["message"]) == (
+        column, None, "'provider' holds a list, but it takes a single value: write hillcrest-learning-centre "
+                      "on its own, without square brackets or a dash.")
+
+
+def test_a_list_of_several_values_says_only_one_is_allowed(run_cli: Run, register: Path) -> None:
+    line = edit(register, COPY, "provider: hillcrest-learning-centre",
+                "provider: [hillcrest-learning-centre, brackenridge-farm-skills]")
+    finding = one_on(findings(run_cli, register), COPY, "schema", line)
+    assert (finding["column"], finding["clause"], finding["message"]) == (
+        11, None, "'provider' holds a list of 2 values, but it takes a single value: keep the one that is meant "
+                  "and write it on its own, without square brackets or dashes.")

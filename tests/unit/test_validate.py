@@ -202,3 +202,25 @@ def test_a_number_in_quotes_wins_over_the_field_s_message_and_keeps_its_clause()
     for value in ("7.5", "seven", "07"):
         [other] = SchemaValidator({"t": schema}).findings("t", "t.yaml", "t", {"n": value})
         assert other.message == "Write 1 to 9."
+
+
+@pytest.mark.parametrize(("value", "written"), [
+    (["One sentence."], "One sentence."), ([3], "3"), ([True], "true"), (["Note: see"], '"Note: see"'),
+    (["42"], '"42"'), ([" padded"], '" padded"'),
+])
+def test_a_list_of_one_value_where_one_is_expected_says_to_write_it_alone(validator: SchemaValidator, value: Any,
+                                                                          written: str) -> None:
+    [finding] = validator.findings("thing", "things/t.yaml", "t", {"code": "ABC", "kind": "small", "note": value})
+    assert (finding.path_text, finding.rule, finding.message) == (
+        "note", "schema", f"'note' holds a list, but it takes a single value: write {written} on its own, "
+                          "without square brackets or a dash.")
+    assert [(fix.title, fix.text, fix.target) for fix in finding.fixes] == [(f"Write {written}", written, "value")]
+
+
+def test_a_list_of_several_values_where_one_is_expected_says_only_one_is_allowed(validator: SchemaValidator) -> None:
+    assert findings(validator, note=["a", "b", "c"]) == [(
+        "note", None, "'note' holds a list of 3 values, but it takes a single value: keep the one that is meant and "
+                      "write it on its own, without square brackets or dashes.")]
+    # a list of lists or an empty list is no list of values written where one belongs: the field's message
+    assert findings(validator, note=[]) == findings(validator, note=[["a"]]) == [
+        ("note", None, "Write the note as one sentence.")]

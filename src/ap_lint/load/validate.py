@@ -225,6 +225,10 @@ class SchemaValidator:
                 yield finding(f"{name} is written in quotes, so it is read as text: write {quoted} without quotes.",
                               fixes=(Fix(title, quoted),))
                 return
+            listed = _list_for_one(error.validator_value, error.instance, path)
+            if listed is not None:
+                yield finding(listed[0], fixes=listed[1])
+                return
         if custom:
             yield finding(custom + _date_fix(keyword, error.instance), fixes=fixes)
             return
@@ -262,6 +266,44 @@ def _quoted_scalar(expected: Any, value: Any) -> str | None:
     if "boolean" in wanted and text.lower() in ("true", "false"):
         return text.lower()
     return None
+
+
+_SCALAR_TYPES = {"string", "integer", "number", "boolean"}
+
+
+def _list_for_one(expected: Any, value: Any, path: JsonPath) -> tuple[str, tuple[Fix, ...]] | None:
+    """What to say (and the fix) where one value is expected and a list of values was written: one, to be written
+    alone, or several, of which one is meant. None where it is not a list of plain values."""
+    wanted = {expected} if isinstance(expected, str) else set(expected) if isinstance(expected, list) else set()
+    if not wanted or not wanted <= _SCALAR_TYPES or not isinstance(value, list) or not value:
+        return None
+    if not all(isinstance(item, (str, int, float)) for item in value):  # bool is an int
+        return None
+    name = f"'{path[-1]}'" if path and isinstance(path[-1], str) else "This value"
+    if len(value) > 1:
+        return (f"{name} holds a list of {len(value)} values, but it takes a single value: keep the one that is "
+                "meant and write it on its own, without square brackets or dashes."), ()
+    written = _yaml_scalar(value[0])
+    return (f"{name} holds a list, but it takes a single value: write {written} on its own, without square brackets "
+            f"or a dash."), (Fix(f"Write {written}", written),)
+
+
+def _yaml_scalar(value: Any) -> str:
+    """``value`` (text, a number or true/false) as it is written in YAML to be read back as it is: plain where it
+    can be, otherwise in double quotes."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if not isinstance(value, str):
+        return str(value)
+    import yaml
+
+    try:
+        read: Any = yaml.safe_load(value) if value and "\n" not in value else None
+    except yaml.YAMLError:
+        read = None
+    if isinstance(read, datetime.date) and not isinstance(read, datetime.datetime):
+        read = read.isoformat()  # the loader reads a date as its YYYY-MM-DD text
+    return value if read == value else json.dumps(value, ensure_ascii=False)
 
 
 _DAY_MONTH_YEAR = re.compile(r"^\s*([0-9]{1,2})[/.\-]([0-9]{1,2})[/.\-]([0-9]{4})\s*$")
