@@ -235,3 +235,19 @@ def test_a_list_of_several_values_says_only_one_is_allowed(run_cli: Run, registe
     assert (finding["column"], finding["clause"], finding["message"]) == (
         11, None, "'provider' holds a list of 2 values, but it takes a single value: keep the one that is meant "
                   "and write it on its own, without square brackets or dashes.")
+
+
+@pytest.mark.parametrize("day", ["saturday", "Monday"])
+def test_a_day_that_is_not_a_school_day_says_sessions_are_monday_to_friday(run_cli: Run, register: Path,
+                                                                         day: str) -> None:
+    line = edit(register, COPY, "  - day: thursday", f"  - day: {day}")
+    finding = one_on(findings(run_cli, register), COPY, "schema", line)
+    assert (finding["column"], finding["clause"]) == (10, None)
+    assert finding["message"] == ("Sessions are held Monday to Friday: write the day as one of monday, tuesday, "
+                                  "wednesday, thursday, friday (in lower case).")
+
+
+def test_a_day_that_is_no_word_keeps_the_day_s_message(run_cli: Run, register: Path) -> None:
+    line = edit(register, COPY, "  - day: thursday", "  - day: 4")
+    finding = one_on(findings(run_cli, register), COPY, "schema", line)
+    assert finding["message"] == "Write the day in lower case: monday, tuesday, wednesday, thursday or friday."

@@ -224,3 +224,11 @@ def test_a_list_of_several_values_where_one_is_expected_says_only_one_is_allowed
     # a list of lists or an empty list is no list of values written where one belongs: the field's message
     assert findings(validator, note=[]) == findings(validator, note=[["a"]]) == [
         ("note", None, "Write the note as one sentence.")]
+
+
+def test_a_value_of_the_wrong_kind_is_not_also_told_the_choices() -> None:
+    schema = {"type": "object", "properties": {"size": {
+        "type": "string", "enum": ["s", "m"], "x-message": "Write s or m.", "x-messages": {"enum": "Sizes are s or m."}}}}
+    validator = SchemaValidator({"t": schema})
+    assert [f.message for f in validator.findings("t", "t.yaml", "t", {"size": 4})] == ["Write s or m."]
+    assert [f.message for f in validator.findings("t", "t.yaml", "t", {"size": "l"})] == ["Sizes are s or m."]

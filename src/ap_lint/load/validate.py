@@ -115,9 +115,13 @@ class SchemaValidator:
             return []
         schema = self.schemas[kind]
         found: list[Finding] = []
-        for error in self._explainer(kind).iter_errors(data):
-            for leaf in _leaves(error):
-                found.extend(self._explain(schema, file, record_id, leaf))
+        leaves = [leaf for error in self._explainer(kind).iter_errors(data) for leaf in _leaves(error)]
+        # a value of the wrong kind is told what kind to write; that it is none of the choices adds nothing
+        mistyped = {tuple(leaf.absolute_path) for leaf in leaves if leaf.validator == "type"}
+        for leaf in leaves:
+            if leaf.validator in ("enum", "const") and tuple(leaf.absolute_path) in mistyped:
+                continue
+            found.extend(self._explain(schema, file, record_id, leaf))
         if not found:  # the two validators disagree (a format such as email): explain with the fast one's errors
             found = list(self._fast_findings(kind, schema, file, record_id, data))
         unique = {(f.path, f.message): f for f in found}
