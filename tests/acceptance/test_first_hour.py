@@ -251,3 +251,22 @@ def test_a_day_that_is_no_word_keeps_the_day_s_message(run_cli: Run, register: P
     line = edit(register, COPY, "  - day: thursday", "  - day: 4")
     finding = one_on(findings(run_cli, register), COPY, "schema", line)
     assert finding["message"] == "Write the day in lower case: monday, tuesday, wednesday, thursday or friday."
+
+
+@pytest.mark.parametrize(("removed", "expected"), [
+    ("  year_group: 9\n", "'year_group' (Year group) is missing in pupil: add it."),
+    ("  ref: CRST-P-10999\n", "'ref' (Pupil reference) is missing in pupil: add it."),
+])
+def test_a_field_missing_from_the_pupil_block_is_named(run_cli: Run, register: Path, removed: str,
+                                                       expected: str) -> None:
+    line = edit(register, COPY, "  ref: CRST-P-10999\n  year_group: 9\n", "  ref: CRST-P-10999\n  year_group: 9\n"
+                .replace(removed, ""))
+    finding = one_on(findings(run_cli, register), COPY, "schema", line)
+    assert (finding["column"], finding["clause"], finding["message"]) == (3, None, expected)
+
+
+def test_a_pupil_written_as_text_is_still_a_privacy_warning(run_cli: Run, register: Path) -> None:
+    line = edit(register, COPY, "pupil:\n  ref: CRST-P-10999\n  year_group: 9\n", "pupil: Example Pupil\n")
+    finding = one_on(findings(run_cli, register), COPY, "schema", line)
+    assert finding["column"] == 8
+    assert "Never record a pupil's name" in finding["message"]
