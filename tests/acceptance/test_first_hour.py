@@ -270,3 +270,13 @@ def test_a_pupil_written_as_text_is_still_a_privacy_warning(run_cli: Run, regist
     finding = one_on(findings(run_cli, register), COPY, "schema", line)
     assert finding["column"] == 8
     assert "Never record a pupil's name" in finding["message"]
+
+
+def test_a_list_item_holding_colon_space_says_to_put_it_in_quotes(run_cli: Run, register: Path) -> None:
+    line = edit(register, COPY, "  - Use the agreed", "  - Note: use the agreed")
+    finding = one_on(findings(run_cli, register), COPY, "schema", line)
+    assert (finding["column"], finding["clause"]) == (5, "behaviour.terms")
+    assert finding["message"] == (
+        "This text contains ': ' (after 'Note'), so YAML reads it as a field and its value, not as text. "
+        "Put the whole text in quotes: \"Note: use the agreed strategies to manage conflict without leaving "
+        "lessons.\".")

@@ -232,3 +232,23 @@ def test_a_value_of_the_wrong_kind_is_not_also_told_the_choices() -> None:
     validator = SchemaValidator({"t": schema})
     assert [f.message for f in validator.findings("t", "t.yaml", "t", {"size": 4})] == ["Write s or m."]
     assert [f.message for f in validator.findings("t", "t.yaml", "t", {"size": "l"})] == ["Sizes are s or m."]
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    ({"Note": "see the plan"}, "Note: see the plan"), ({"Room": 4}, "Room: 4"), ({"Done": True}, "Done: true"),
+    ({"Say": 'he said "no"'}, 'Say: he said "no"'),
+])
+def test_text_read_as_a_field_because_of_colon_space_says_to_quote_it(validator: SchemaValidator, value: Any,
+                                                                      text: str) -> None:
+    [finding] = validator.findings("thing", "things/t.yaml", "t", {"code": "ABC", "kind": "small", "label": value})
+    key = next(iter(value))
+    quoted = json.dumps(text)
+    assert (finding.path_text, finding.rule, finding.message) == (
+        "label", "schema", f"'label' contains ': ' (after '{key}'), so YAML reads it as a field and its value, not "
+                           f"as text. Put the whole text in quotes: {quoted}.")
+    assert [(fix.title, fix.text) for fix in finding.fixes] == [(f"Put it in quotes: {quoted}", quoted)]
+
+
+def test_a_group_of_fields_where_text_belongs_keeps_its_message(validator: SchemaValidator) -> None:
+    assert findings(validator, note={"a": 1, "b": 2}) == findings(validator, note={"a": None}) == [
+        ("note", None, "Write the note as one sentence.")]

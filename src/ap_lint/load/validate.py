@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 import jsonschema_rs
 
 from ap_lint.findings import Finding, Fix, JsonPath, format_path
+from ap_lint.load.mistyped import mistyped
 
 if TYPE_CHECKING:
     import jsonschema
@@ -221,17 +222,10 @@ class SchemaValidator:
                 and error.instance.strip().isdigit()):
             fixes = (Fix(f"Write the number {int(error.instance)}", str(int(error.instance))),)
         if keyword == "type":
-            # a value of the right kind written in quotes: the field's own message would ask for what is there
-            quoted = _quoted_scalar(error.validator_value, error.instance)
-            if quoted is not None:
-                name = f"'{path[-1]}'" if path and isinstance(path[-1], str) else "This value"
-                title = f"Write {quoted}" if quoted in ("true", "false") else f"Write the number {quoted}"
-                yield finding(f"{name} is written in quotes, so it is read as text: write {quoted} without quotes.",
-                              fixes=(Fix(title, quoted),))
-                return
-            listed = _list_for_one(error.validator_value, error.instance, path)
-            if listed is not None:
-                yield finding(listed[0], fixes=listed[1])
+            # a value of the right kind in quotes, a list or text holding ': ': the field's message would not fit
+            told = mistyped(error.validator_value, error.instance, path)
+            if told is not None:
+                yield finding(told[0], fixes=told[1])
                 return
         if custom:
             yield finding(custom + _date_fix(keyword, error.instance), fixes=fixes)
@@ -249,65 +243,6 @@ class SchemaValidator:
             return
         yield finding(_message(str(keyword), error, annotations.get("title"), path) + _date_fix(keyword, error.instance),
                       fixes=fixes)
-
-
-_INTEGER_TEXT = re.compile(r"-?(?:0|[1-9][0-9]*)")
-_NUMBER_TEXT = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
-
-
-def _quoted_scalar(expected: Any, value: Any) -> str | None:
-    """How to write ``value``, text, as the number or true/false the schema ``expected``, where the text reads as
-    one just as it is (88, 92.5, true): then it can only be text because it was written in quotes. None otherwise
-    (a leading zero, 07, is text to YAML without quotes too)."""
-    if not isinstance(value, str):
-        return None
-    wanted = {expected} if isinstance(expected, str) else set(expected) if isinstance(expected, list) else set()
-    text = value.strip()
-    if "integer" in wanted and _INTEGER_TEXT.fullmatch(text):
-        return text
-    if "number" in wanted and _NUMBER_TEXT.fullmatch(text):
-        return text
-    if "boolean" in wanted and text.lower() in ("true", "false"):
-        return text.lower()
-    return None
-
-
-_SCALAR_TYPES = {"string", "integer", "number", "boolean"}
-
-
-def _list_for_one(expected: Any, value: Any, path: JsonPath) -> tuple[str, tuple[Fix, ...]] | None:
-    """What to say (and the fix) where one value is expected and a list of values was written: one, to be written
-    alone, or several, of which one is meant. None where it is not a list of plain values."""
-    wanted = {expected} if isinstance(expected, str) else set(expected) if isinstance(expected, list) else set()
-    if not wanted or not wanted <= _SCALAR_TYPES or not isinstance(value, list) or not value:
-        return None
-    if not all(isinstance(item, (str, int, float)) for item in value):  # bool is an int
-        return None
-    name = f"'{path[-1]}'" if path and isinstance(path[-1], str) else "This value"
-    if len(value) > 1:
-        return (f"{name} holds a list of {len(value)} values, but it takes a single value: keep the one that is "
-                "meant and write it on its own, without square brackets or dashes."), ()
-    written = _yaml_scalar(value[0])
-    return (f"{name} holds a list, but it takes a single value: write {written} on its own, without square brackets "
-            f"or a dash."), (Fix(f"Write {written}", written),)
-
-
-def _yaml_scalar(value: Any) -> str:
-    """``value`` (text, a number or true/false) as it is written in YAML to be read back as it is: plain where it
-    can be, otherwise in double quotes."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if not isinstance(value, str):
-        return str(value)
-    import yaml
-
-    try:
-        read: Any = yaml.safe_load(value) if value and "\n" not in value else None
-    except yaml.YAMLError:
-        read = None
-    if isinstance(read, datetime.date) and not isinstance(read, datetime.datetime):
-        read = read.isoformat()  # the loader reads a date as its YYYY-MM-DD text
-    return value if read == value else json.dumps(value, ensure_ascii=False)
 
 
 _DAY_MONTH_YEAR = re.compile(r"^\s*([0-9]{1,2})[/.\-]([0-9]{1,2})[/.\-]([0-9]{4})\s*$")
