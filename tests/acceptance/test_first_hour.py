@@ -252,3 +252,97 @@ def test_an_active_placement_with_an_end_says_to_set_its_status_or_remove_the_en
     # a block is pointed at by its first field
     message = only_on(findings(run_cli, register), COPY, "placement-status-follows-dates", line + 2)
     assert "status: completed" in message and "remove ended" in message
+def one_on(found: list[dict[str, Any]], file: str, rule: str, line: int) -> dict[str, Any]:
+    """The one error of ``rule`` at ``line`` of ``file`` (as only_on finds it), whole: its column and clause too."""
+    only_on(found, file, rule, line)
+    [mine] = [f for f in found if f["file"] == file and f["rule"] == rule]
+    return mine
+
+
+@pytest.mark.parametrize(("old", "new", "column", "clause", "expected"), [
+    ("attendance_percent: 88", 'attendance_percent: "88"', 25, "behaviour.review",
+     "'attendance_percent' is written in quotes, so it is read as text: write 88 without quotes."),
+    ("attendance_percent: 88", "attendance_percent: '92.5'", 25, "behaviour.review",
+     "'attendance_percent' is written in quotes, so it is read as text: write 92.5 without quotes."),
+    ("year_group: 9", 'year_group: "9"', 15, None,
+     "'year_group' is written in quotes, so it is read as text: write 9 without quotes."),
+])
+def test_a_number_in_quotes_says_to_remove_the_quotes(run_cli: Run, register: Path, old: str, new: str,
+                                                      column: int, clause: str | None, expected: str) -> None:
+    line = edit(register, COPY, old, new)
+    finding = one_on(findings(run_cli, register), COPY, "schema", line)
+    assert (finding["column"], finding["clause"], finding["message"]) == (column, clause, expected)
+
+
+def test_a_flag_in_quotes_says_to_remove_the_quotes(run_cli: Run, register: Path) -> None:
+    line = edit(register, COPY, "  year_group: 9", '  year_group: 9\n  ehc_plan: "true"')
+    finding = one_on(findings(run_cli, register), COPY, "schema", line + 1)
+    assert (finding["column"], finding["clause"], finding["message"]) == (
+        13, None, "'ehc_plan' is written in quotes, so it is read as text: write true without quotes.")
+
+
+@pytest.mark.parametrize(("new", "below", "column"), [
+    ("provider: [hillcrest-learning-centre]", 0, 11),
+    ("provider:\n  - hillcrest-learning-centre", 1, 3),
+])
+def test_a_list_of_one_value_says_to_write_the_value_alone(run_cli: Run, register: Path, new: str, below: int,
+                                                          column: int) -> None:
+    line = edit(register, COPY, "provider: hillcrest-learning-centre", new)
+    finding = one_on(findings(run_cli, register), COPY, "schema", line + below)
+    assert (finding["column"], finding["clause"], finding["message"]) == (
+        column, None, "'provider' holds a list, but it takes a single value: write hillcrest-learning-centre "
+                      "on its own, without square brackets or a dash.")
+
+
+def test_a_list_of_several_values_says_only_one_is_allowed(run_cli: Run, register: Path) -> None:
+    line = edit(register, COPY, "provider: hillcrest-learning-centre",
+                "provider: [hillcrest-learning-centre, brackenridge-farm-skills]")
+    finding = one_on(findings(run_cli, register), COPY, "schema", line)
+    assert (finding["column"], finding["clause"], finding["message"]) == (
+        11, None, "'provider' holds a list of 2 values, but it takes a single value: keep the one that is meant "
+                  "and write it on its own, without square brackets or dashes.")
+
+
+@pytest.mark.parametrize("day", ["saturday", "Monday"])
+def test_a_day_that_is_not_a_school_day_says_sessions_are_monday_to_friday(run_cli: Run, register: Path,
+                                                                         day: str) -> None:
+    line = edit(register, COPY, "  - day: thursday", f"  - day: {day}")
+    finding = one_on(findings(run_cli, register), COPY, "schema", line)
+    assert (finding["column"], finding["clause"]) == (10, None)
+    assert finding["message"] == ("Sessions are held Monday to Friday: write the day as one of monday, tuesday, "
+                                  "wednesday, thursday, friday (in lower case).")
+
+
+def test_a_day_that_is_no_word_keeps_the_day_s_message(run_cli: Run, register: Path) -> None:
+    line = edit(register, COPY, "  - day: thursday", "  - day: 4")
+    finding = one_on(findings(run_cli, register), COPY, "schema", line)
+    assert finding["message"] == "Write the day in lower case: monday, tuesday, wednesday, thursday or friday."
+
+
+@pytest.mark.parametrize(("removed", "expected"), [
+    ("  year_group: 9\n", "'year_group' (Year group) is missing in pupil: add it."),
+    ("  ref: CRST-P-10999\n", "'ref' (Pupil reference) is missing in pupil: add it."),
+])
+def test_a_field_missing_from_the_pupil_block_is_named(run_cli: Run, register: Path, removed: str,
+                                                       expected: str) -> None:
+    line = edit(register, COPY, "  ref: CRST-P-10999\n  year_group: 9\n", "  ref: CRST-P-10999\n  year_group: 9\n"
+                .replace(removed, ""))
+    finding = one_on(findings(run_cli, register), COPY, "schema", line)
+    assert (finding["column"], finding["clause"], finding["message"]) == (3, None, expected)
+
+
+def test_a_pupil_written_as_text_is_still_a_privacy_warning(run_cli: Run, register: Path) -> None:
+    line = edit(register, COPY, "pupil:\n  ref: CRST-P-10999\n  year_group: 9\n", "pupil: Example Pupil\n")
+    finding = one_on(findings(run_cli, register), COPY, "schema", line)
+    assert finding["column"] == 8
+    assert "Never record a pupil's name" in finding["message"]
+
+
+def test_a_list_item_holding_colon_space_says_to_put_it_in_quotes(run_cli: Run, register: Path) -> None:
+    line = edit(register, COPY, "  - Use the agreed", "  - Note: use the agreed")
+    finding = one_on(findings(run_cli, register), COPY, "schema", line)
+    assert (finding["column"], finding["clause"]) == (5, "behaviour.terms")
+    assert finding["message"] == (
+        "This text contains ': ' (after 'Note'), so YAML reads it as a field and its value, not as text. "
+        "Put the whole text in quotes: \"Note: use the agreed strategies to manage conflict without leaving "
+        "lessons.\".")

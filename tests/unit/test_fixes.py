@@ -60,3 +60,28 @@ def test_a_misspelt_field_offers_the_nearest_name_and_a_strange_one_none() -> No
     assert [list(f.fixes) for f in near] == [[Fix("Rename to 'planned_end_date'", "planned_end_date", "key")]]
     far = [f for f in _placement_findings({"favourite_colour": "blue"}) if f.path == ("favourite_colour",)]
     assert far and all(f.fixes == () for f in far)
+
+
+@pytest.mark.parametrize(("text", "line", "column", "fixed"), [
+    ("provider: [a-b]\nsite: main\n", 1, 11, "provider: a-b\nsite: main\n"),
+    ("provider:\n  - a-b\nsite: main\n", 2, 3, "provider: a-b\nsite: main\n"),
+    ("provider:\n- a-b\nsite: main\n", 2, 1, "provider: a-b\nsite: main\n"),
+    ("provider:\n  - a-b  # the one\nsite: main\n", 2, 3, "provider: a-b  # the one\nsite: main\n"),
+    ("items:\n  - Note: it\n  - b\n", 2, 5, 'items:\n  - "Note: it"\n  - b\n'),
+    ("items:\n  - Note: it\n", 2, 5, 'items:\n  - "Note: it"\n'),
+])
+def test_a_fix_replacing_a_block_list_or_mapping_keeps_the_lines_around_it(text: str, line: int, column: int,
+                                                                         fixed: str) -> None:
+    """A block list or mapping ends, to YAML, where the next line starts: a fix replaces only what it holds, and a
+    block list below its field's name is replaced on the name's line (a value at the margin would not be its value)."""
+    from ap_lint.findings import Finding
+    from ap_lint.lsp.server import _FixFinder
+
+    replacement = "a-b" if "provider" in text else '"Note: it"'
+    finding = Finding("x.yaml", line, column, "schema", "error", "m", fixes=(Fix("Write it", replacement),))
+    [edit] = _FixFinder(text).edits(finding)
+    lines = text.split("\n")
+    start, end = edit["range"]["start"], edit["range"]["end"]
+    before = "\n".join(lines[:start["line"]] + [lines[start["line"]][:start["character"]]])
+    after = "\n".join([lines[end["line"]][end["character"]:]] + lines[end["line"] + 1:])
+    assert before + edit["text"] + after == fixed

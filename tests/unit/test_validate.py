@@ -178,3 +178,77 @@ def test_x_clause_in_the_placement_schema(repo_root: Path) -> None:
     del record["rationale"]
     found = {(f.path_text, f.clause) for f in validator.findings("placement", "p.yaml", "p", record)}
     assert ("rationale", "rationale") in found
+
+
+@pytest.mark.parametrize(("field", "value", "written"), [
+    ("count", "3", "3"), ("count", " 3", "3"), ("share", "0.5", "0.5"), ("share", "1", "1"),
+    ("flag", "true", "true"), ("flag", "False", "false"),
+])
+def test_a_number_or_flag_in_quotes_says_to_remove_the_quotes(validator: SchemaValidator, field: str, value: str,
+                                                              written: str) -> None:
+    [finding] = validator.findings("thing", "things/t.yaml", "t", {"code": "ABC", "kind": "small", field: value})
+    assert (finding.path_text, finding.rule, finding.message) == (
+        field, "schema", f"'{field}' is written in quotes, so it is read as text: write {written} without quotes.")
+    title = f"Write {written}" if field == "flag" else f"Write the number {written}"
+    assert [(fix.title, fix.text) for fix in finding.fixes] == [(title, written)]
+
+
+def test_a_number_in_quotes_wins_over_the_field_s_message_and_keeps_its_clause() -> None:
+    schema = {"type": "object", "properties": {"n": {"type": "integer", "x-clause": "c", "x-message": "Write 1 to 9."}}}
+    [finding] = SchemaValidator({"t": schema}).findings("t", "t.yaml", "t", {"n": "7"})
+    assert (finding.clause, finding.message) == ("c", "'n' is written in quotes, so it is read as text: write 7 "
+                                                      "without quotes.")
+    # text that is no number of the kind asked for keeps the field's message
+    for value in ("7.5", "seven", "07"):
+        [other] = SchemaValidator({"t": schema}).findings("t", "t.yaml", "t", {"n": value})
+        assert other.message == "Write 1 to 9."
+
+
+@pytest.mark.parametrize(("value", "written"), [
+    (["One sentence."], "One sentence."), ([3], "3"), ([True], "true"), (["Note: see"], '"Note: see"'),
+    (["42"], '"42"'), ([" padded"], '" padded"'),
+])
+def test_a_list_of_one_value_where_one_is_expected_says_to_write_it_alone(validator: SchemaValidator, value: Any,
+                                                                          written: str) -> None:
+    [finding] = validator.findings("thing", "things/t.yaml", "t", {"code": "ABC", "kind": "small", "note": value})
+    assert (finding.path_text, finding.rule, finding.message) == (
+        "note", "schema", f"'note' holds a list, but it takes a single value: write {written} on its own, "
+                          "without square brackets or a dash.")
+    assert [(fix.title, fix.text, fix.target) for fix in finding.fixes] == [(f"Write {written}", written, "value")]
+
+
+def test_a_list_of_several_values_where_one_is_expected_says_only_one_is_allowed(validator: SchemaValidator) -> None:
+    assert findings(validator, note=["a", "b", "c"]) == [(
+        "note", None, "'note' holds a list of 3 values, but it takes a single value: keep the one that is meant and "
+                      "write it on its own, without square brackets or dashes.")]
+    # a list of lists or an empty list is no list of values written where one belongs: the field's message
+    assert findings(validator, note=[]) == findings(validator, note=[["a"]]) == [
+        ("note", None, "Write the note as one sentence.")]
+
+
+def test_a_value_of_the_wrong_kind_is_not_also_told_the_choices() -> None:
+    schema = {"type": "object", "properties": {"size": {
+        "type": "string", "enum": ["s", "m"], "x-message": "Write s or m.", "x-messages": {"enum": "Sizes are s or m."}}}}
+    validator = SchemaValidator({"t": schema})
+    assert [f.message for f in validator.findings("t", "t.yaml", "t", {"size": 4})] == ["Write s or m."]
+    assert [f.message for f in validator.findings("t", "t.yaml", "t", {"size": "l"})] == ["Sizes are s or m."]
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    ({"Note": "see the plan"}, "Note: see the plan"), ({"Room": 4}, "Room: 4"), ({"Done": True}, "Done: true"),
+    ({"Say": 'he said "no"'}, 'Say: he said "no"'),
+])
+def test_text_read_as_a_field_because_of_colon_space_says_to_quote_it(validator: SchemaValidator, value: Any,
+                                                                      text: str) -> None:
+    [finding] = validator.findings("thing", "things/t.yaml", "t", {"code": "ABC", "kind": "small", "label": value})
+    key = next(iter(value))
+    quoted = json.dumps(text)
+    assert (finding.path_text, finding.rule, finding.message) == (
+        "label", "schema", f"'label' contains ': ' (after '{key}'), so YAML reads it as a field and its value, not "
+                           f"as text. Put the whole text in quotes: {quoted}.")
+    assert [(fix.title, fix.text) for fix in finding.fixes] == [(f"Put it in quotes: {quoted}", quoted)]
+
+
+def test_a_group_of_fields_where_text_belongs_keeps_its_message(validator: SchemaValidator) -> None:
+    assert findings(validator, note={"a": 1, "b": 2}) == findings(validator, note={"a": None}) == [
+        ("note", None, "Write the note as one sentence.")]

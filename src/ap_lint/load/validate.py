@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 import jsonschema_rs
 
 from ap_lint.findings import Finding, Fix, JsonPath, format_path
+from ap_lint.load.mistyped import mistyped
 
 if TYPE_CHECKING:
     import jsonschema
@@ -115,9 +116,13 @@ class SchemaValidator:
             return []
         schema = self.schemas[kind]
         found: list[Finding] = []
-        for error in self._explainer(kind).iter_errors(data):
-            for leaf in _leaves(error):
-                found.extend(self._explain(schema, file, record_id, leaf))
+        leaves = [leaf for error in self._explainer(kind).iter_errors(data) for leaf in _leaves(error)]
+        # a value of the wrong kind is told what kind to write; that it is none of the choices adds nothing
+        mistyped = {tuple(leaf.absolute_path) for leaf in leaves if leaf.validator == "type"}
+        for leaf in leaves:
+            if leaf.validator in ("enum", "const") and tuple(leaf.absolute_path) in mistyped:
+                continue
+            found.extend(self._explain(schema, file, record_id, leaf))
         if not found:  # the two validators disagree (a format such as email): explain with the fast one's errors
             found = list(self._fast_findings(kind, schema, file, record_id, data))
         unique = {(f.path, f.message): f for f in found}
@@ -216,6 +221,12 @@ class SchemaValidator:
         if (keyword == "type" and error.validator_value in ("integer", "number") and isinstance(error.instance, str)
                 and error.instance.strip().isdigit()):
             fixes = (Fix(f"Write the number {int(error.instance)}", str(int(error.instance))),)
+        if keyword == "type":
+            # a value of the right kind in quotes, a list or text holding ': ': the field's message would not fit
+            told = mistyped(error.validator_value, error.instance, path)
+            if told is not None:
+                yield finding(told[0], fixes=told[1])
+                return
         if custom:
             yield finding(custom + _date_fix(keyword, error.instance), fixes=fixes)
             return

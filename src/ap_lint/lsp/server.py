@@ -296,14 +296,29 @@ class _FixFinder:
             node = entry[0] if fix.target == "key" else entry[1]
             if node is None:
                 continue
-            found.append({"title": fix.title, "text": fix.text, "range": {
-                "start": {"line": node.start_mark.line, "character": self._utf16(node.start_mark)},
-                "end": {"line": node.end_mark.line, "character": self._utf16(node.end_mark)}}})
+            (start_line, start_column), text = (node.start_mark.line, node.start_mark.column), fix.text
+            end = _content_end(node)
+            colon = self._colon_after(entry[0]) if fix.target == "value" and _is_block(node) else None
+            if colon is not None and colon[0] < start_line:
+                # a block list or mapping below its field's name: the value replacing it goes on the name's line
+                (start_line, start_column), text = colon, " " + fix.text
+            found.append({"title": fix.title, "text": text, "range": {
+                "start": {"line": start_line, "character": self._utf16(start_line, start_column)},
+                "end": {"line": end.line, "character": self._utf16(end.line, end.column)}}})
         return found
 
-    def _utf16(self, mark: yaml.Mark) -> int:
+    def _colon_after(self, key: yaml.Node | None) -> tuple[int, int] | None:
+        """(line, column) just after the ':' that follows ``key`` on its line."""
+        if key is None:
+            return None
         lines = self.text.split("\n")
-        return _utf16(lines[mark.line], mark.column) if mark.line < len(lines) else mark.column
+        row = lines[key.end_mark.line] if key.end_mark.line < len(lines) else ""
+        at = row.find(":", key.end_mark.column)
+        return (key.end_mark.line, at + 1) if at >= 0 else None
+
+    def _utf16(self, line: int, column: int) -> int:
+        lines = self.text.split("\n")
+        return _utf16(lines[line], column) if line < len(lines) else column
 
     def nodes(self) -> dict[tuple[int, int], tuple[yaml.Node | None, yaml.Node]]:
         """(line, column) of each value's start (0-based) -> (its key node, if a mapping's value; the value).
@@ -326,6 +341,19 @@ class _FixFinder:
                 elif isinstance(node, yaml.SequenceNode):
                     pending.extend((None, item) for item in node.value)
         return self._nodes
+
+
+def _is_block(node: yaml.Node) -> bool:
+    return isinstance(node, (yaml.MappingNode, yaml.SequenceNode)) and not node.flow_style and bool(node.value)
+
+
+def _content_end(node: yaml.Node) -> yaml.Mark:
+    """Where ``node``'s own text ends. A block list or mapping ends, to YAML, where the next line starts: its last
+    value's end is taken instead, so a fix that replaces it leaves the line break and what follows alone."""
+    while _is_block(node):
+        last = node.value[-1]
+        node = last[1] if isinstance(node, yaml.MappingNode) else last
+    return node.end_mark
 
 
 try:  # libyaml's composer, where PyYAML was built with it
