@@ -125,7 +125,7 @@ def _indentation_problem(lines: list[str], error_line: int) -> tuple[int, str] |
 
     Lines of one block start in the same column. A line indented further than the line above, when that
     line does not open a block (it has its value), is over-indented, unless that line is itself the first
-    of a block left where its opening line is (``pupil:`` and then ``ref:`` under it, not inside it); a line
+    of a block left where its opening line is (``owner:`` and then ``name:`` under it, not inside it); a line
     that steps back to a column no open block uses is mis-indented, and told the nearer block's column (the
     block above it, on a tie); a line at a list's ``-`` column that does not start an entry belongs to the
     entry above. When a block's first line was indented by an unusual step (3 spaces where the file indents
