@@ -223,7 +223,10 @@ def test_terms_missing_from_a_version_not_committed_yet_say_to_add_them_before_c
     message = mine[0]["message"]
     assert "(not committed yet)" in message
     # nothing is recorded yet: adding the terms before the commit is all that is needed
-    assert "If that version is not committed yet, add them before you commit it" in message
+    assert "add them now, before it is committed there, and nothing more is needed" in message
+    assert "waiver" not in message and "family" not in message
+    assert (mine[0]["clause"], mine[0]["path"]) == ("behaviour.terms", "objectives" if "[]" in new else
+                                                    "planned_end_date")
 
 
 def test_a_review_dated_before_the_start_is_reported_on_its_date(run_cli: Run, register: Path) -> None:

@@ -129,7 +129,11 @@ def add_objectives_after_the_first_commit(root: Path) -> str:
     return (f"{NEW_PLACEMENT}:{line}:{column}: error [history-behaviour-terms-from-start] The first version of this "
             f'record, commit {first} by Ann Example on 2026-11-23 ("Add placement oakfield-2026-004"), had no '
             f'objectives (added later: commit {head(root)} by Ann Example on 2026-11-24 ("Add its objectives")). '
-            f"{message('history-behaviour-terms-from-start', 'oakfield-2026-004')} (behaviour.terms)")
+            "The policy requires the objectives, days and times of attendance and the duration of a behaviour "
+            "placement to be set out from the start. Adding them later does not show they were agreed when the "
+            "placement was made: if they were, say so and when in a new review's progress note, and ask for a waiver "
+            "of this rule for oakfield-2026-004; if not, review the placement with the pupil's family now. "
+            "(behaviour.terms)")
 
 
 def history_lines(done: "subprocess.CompletedProcess[str]") -> list[str]:

@@ -219,7 +219,10 @@ def test_objectives_added_after_the_first_version_are_an_error(checker: Checker,
         f'The first version of this record, commit {first} by Ann Example on 2026-11-23 ("Add placement '
         f'oakfield-2026-004"), had no objectives (added later: commit {short(repo)} by Ann Example on 2026-11-24 '
         '("Add its objectives")). '
-        + rule_message("history-behaviour-terms-from-start", **{"file.id": "oakfield-2026-004"}))
+        + "The policy requires the objectives, days and times of attendance and the duration of a behaviour "
+        "placement to be set out from the start. Adding them later does not show they were agreed when the "
+        "placement was made: if they were, say so and when in a new review's progress note, and ask for a waiver of "
+        "this rule for oakfield-2026-004; if not, review the placement with the pupil's family now.")
     found = history_findings(run_check(checker, repo))
     assert [(f.file, f.line, f.column, f.rule, f.clause, f.path_text, f.message) for f in found] == [
         (NEW_PLACEMENT, line, column, "history-behaviour-terms-from-start", "behaviour.terms", "objectives",

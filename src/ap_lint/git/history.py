@@ -237,8 +237,10 @@ class HistoryPass:
         record_id = data[id_field] if isinstance(data.get(id_field), str) else PurePosixPath(path).stem
         return Record(rule.kind, record_id, path, data, "")
 
-    def activation(self, rule: Rule, version: Record) -> Any | None:
-        """The rule's context on this version, or None when its ``when`` does not hold there."""
+    def activation(self, rule: Rule, version: Record, in_history: bool = True) -> Any | None:
+        """The rule's context on this version, or None when its ``when`` does not hold there. ``file.in_history``
+        says whether the step judged is on the main line (false: not committed yet, or only on the branch that
+        ``--since`` checks), so a message can say what still puts it right before it is."""
         environment = self.compiler.environment(rule.kind, "plain")
         if rule.when is not None:
             # most breaches of a rule with a condition fail it (a history check judges every version): the
@@ -261,6 +263,7 @@ class HistoryPass:
             if not holds:
                 return None
         variables, _ = self.evaluator.record_variables(self.register, version, self.singles)
+        variables["file"] = {**variables["file"], "in_history": in_history}
         return environment.activation(variables)
 
     def finding(self, breach: Breach, state: TrailState) -> Finding | None:
@@ -270,7 +273,7 @@ class HistoryPass:
             if breach.event != "deleted":
                 return None
             version = Record(rule.kind, PurePosixPath(breach.path).stem, breach.path, {}, "")
-        activation = self.activation(rule, version)
+        activation = self.activation(rule, version, breach.step.commit is not None)
         if activation is None:
             return None
         what = self.what(breach, state)
