@@ -346,3 +346,27 @@ def test_a_list_item_holding_colon_space_says_to_put_it_in_quotes(run_cli: Run, 
         "This text contains ': ' (after 'Note'), so YAML reads it as a field and its value, not as text. "
         "Put the whole text in quotes: \"Note: use the agreed strategies to manage conflict without leaving "
         "lessons.\".")
+
+
+PROVIDER = "records/providers/hillcrest-learning-centre.yaml"
+
+
+def test_a_provider_whose_id_changed_is_not_said_to_have_no_file(run_cli: Run, register: Path) -> None:
+    line = edit(register, PROVIDER, "id: hillcrest-learning-centre", "id: hillcrest-learning-center")
+    found = findings(run_cli, register)
+    assert [f["line"] for f in found if f["file"] == PROVIDER and f["rule"] == "provider-id-matches-file"] == [line]
+    lookups = [f for f in found if f["rule"] == "placement-provider-exists"]
+    assert {f["file"] for f in lookups} >= {ORIGINAL, COPY}
+    for finding in lookups:
+        assert finding["line"] == 9 and finding["clause"] is None
+        assert "No provider in the register has the id 'hillcrest-learning-centre'" in finding["message"]
+        assert "there is no" not in finding["message"] and "correct that record's id back" in finding["message"]
+
+
+def test_a_school_whose_id_changed_is_not_said_to_have_no_file(run_cli: Run, register: Path) -> None:
+    edit(register, "records/schools/oakfield.yaml", "id: oakfield", "id: oakfield-academy")
+    found = findings(run_cli, register)
+    lookups = [f for f in found if f["rule"] == "placement-school-exists" and f["file"] == COPY]
+    assert [(f["line"], f["clause"]) for f in lookups] == [(3, None)], lookups
+    assert "No school in the register has the id 'oakfield'" in lookups[0]["message"]
+    assert "there is no" not in lookups[0]["message"]
