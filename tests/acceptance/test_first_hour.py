@@ -370,3 +370,11 @@ def test_a_school_whose_id_changed_is_not_said_to_have_no_file(run_cli: Run, reg
     assert [(f["line"], f["clause"]) for f in lookups] == [(3, None)], lookups
     assert "No school in the register has the id 'oakfield'" in lookups[0]["message"]
     assert "there is no" not in lookups[0]["message"]
+
+
+def test_two_sites_with_one_id_are_reported_on_the_provider_at_the_second(run_cli: Run, register: Path) -> None:
+    line = edit(register, PROVIDER, "  - id: annexe", "  - id: main")
+    found = findings(run_cli, register)
+    [finding] = [f for f in found if f["file"] == PROVIDER and f["rule"] == "provider-site-ids-unique"]
+    assert (finding["line"], finding["clause"]) == (line, None)
+    assert "Two sites of Hillcrest Learning Centre have the id 'main'" in finding["message"]
