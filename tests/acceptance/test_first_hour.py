@@ -378,3 +378,23 @@ def test_two_sites_with_one_id_are_reported_on_the_provider_at_the_second(run_cl
     [finding] = [f for f in found if f["file"] == PROVIDER and f["rule"] == "provider-site-ids-unique"]
     assert (finding["line"], finding["clause"]) == (line, None)
     assert "Two sites of Hillcrest Learning Centre have the id 'main'" in finding["message"]
+
+
+@pytest.mark.parametrize(("old", "new", "rule", "clause"), [
+    ("    received_on: 2026-10-05", "    received_on: 2026-12-05", "provider-safeguarding-dates-not-in-future",
+     "provider.safeguarding"),
+    ("    trained_on: 2025-09-10", "    trained_on: 2026-12-10", "provider-safeguarding-dates-not-in-future",
+     "provider.safeguarding"),
+    ("  inspected_on: 2024-05-15", "  inspected_on: 2026-12-15", "provider-inspection-dates-not-in-future",
+     "provider.quality"),
+    ("    - date: 2026-11-04", "    - date: 2026-12-04", "provider-qa-visit-not-in-future", "provider.quality"),
+])
+def test_a_provider_date_after_today_is_reported(run_cli: Run, register: Path, old: str, new: str, rule: str,
+                                                 clause: str) -> None:
+    line = edit(register, PROVIDER, old, new)
+    found = findings(run_cli, register)
+    [finding] = [f for f in found if f["file"] == PROVIDER and f["rule"] == rule]
+    assert (finding["line"], finding["clause"]) == (line, clause)
+    assert "after today (2026-11-28)" in finding["message"]
+    # the rules that judge how recent these dates are do not count a date that has not come
+    assert not any("was received on 2026-12-05" in f["message"] for f in found)
