@@ -398,3 +398,12 @@ def test_a_provider_date_after_today_is_reported(run_cli: Run, register: Path, o
     assert "after today (2026-11-28)" in finding["message"]
     # the rules that judge how recent these dates are do not count a date that has not come
     assert not any("was received on 2026-12-05" in f["message"] for f in found)
+
+
+def test_staff_experience_already_recorded_is_not_asked_for(run_cli: Run, register: Path) -> None:
+    brackenridge = "records/providers/brackenridge-farm-skills.yaml"
+    found = findings(run_cli, register)
+    [finding] = [f for f in found if f["file"] == brackenridge and f["rule"] == "provider-staff-recorded"]
+    assert finding["clause"] == "provider.staff"
+    assert "add under staff: a training list" in finding["message"]
+    assert "experience sentence" not in finding["message"]
