@@ -407,3 +407,20 @@ def test_staff_experience_already_recorded_is_not_asked_for(run_cli: Run, regist
     assert finding["clause"] == "provider.staff"
     assert "add under staff: a training list" in finding["message"]
     assert "experience sentence" not in finding["message"]
+
+
+def test_a_misspelt_waiver_field_leads_with_the_spelling(run_cli: Run, register: Path) -> None:
+    waiver = "records/waivers/brackenridge-staff-training-2026.yaml"
+    line = edit(register, waiver, "expires_on:", "expiry:")
+    [finding] = [f for f in findings(run_cli, register) if f["file"] == waiver and f["severity"] == "error"]
+    assert (finding["rule"], finding["line"], finding["clause"]) == ("privacy-unknown-field", line, None)
+    assert finding["message"].startswith("'expiry' is not a waiver field. Did you mean 'expires_on'?")
+    assert "if the field holds personal data, remove it and do not commit it" in finding["message"]
+
+
+def test_an_unknown_waiver_field_still_warns_about_personal_data(run_cli: Run, register: Path) -> None:
+    waiver = "records/waivers/brackenridge-staff-training-2026.yaml"
+    line = edit(register, waiver, "expires_on:", "pupil_surname: Example\nexpires_on:")
+    [finding] = [f for f in findings(run_cli, register) if f["file"] == waiver and f["rule"] == "privacy-unknown-field"]
+    assert finding["line"] == line
+    assert "Did you mean" not in finding["message"] and "never a person" in finding["message"]
