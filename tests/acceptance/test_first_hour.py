@@ -349,3 +349,81 @@ def test_a_list_item_holding_colon_space_says_to_put_it_in_quotes(run_cli: Run, 
         "This text contains ': ' (after 'Note'), so YAML reads it as a field and its value, not as text. "
         "Put the whole text in quotes: \"Note: use the agreed strategies to manage conflict without leaving "
         "lessons.\".")
+
+
+PROVIDER = "records/providers/hillcrest-learning-centre.yaml"
+
+
+def test_a_provider_whose_id_changed_is_not_said_to_have_no_file(run_cli: Run, register: Path) -> None:
+    line = edit(register, PROVIDER, "id: hillcrest-learning-centre", "id: hillcrest-learning-center")
+    found = findings(run_cli, register)
+    assert [f["line"] for f in found if f["file"] == PROVIDER and f["rule"] == "provider-id-matches-file"] == [line]
+    lookups = [f for f in found if f["rule"] == "placement-provider-exists"]
+    assert {f["file"] for f in lookups} >= {ORIGINAL, COPY}
+    for finding in lookups:
+        assert finding["line"] == 9 and finding["clause"] is None
+        assert "No provider in the register has the id 'hillcrest-learning-centre'" in finding["message"]
+        assert "there is no" not in finding["message"] and "correct that record's id back" in finding["message"]
+
+
+def test_a_school_whose_id_changed_is_not_said_to_have_no_file(run_cli: Run, register: Path) -> None:
+    edit(register, "records/schools/oakfield.yaml", "id: oakfield", "id: oakfield-academy")
+    found = findings(run_cli, register)
+    lookups = [f for f in found if f["rule"] == "placement-school-exists" and f["file"] == COPY]
+    assert [(f["line"], f["clause"]) for f in lookups] == [(3, None)], lookups
+    assert "No school in the register has the id 'oakfield'" in lookups[0]["message"]
+    assert "there is no" not in lookups[0]["message"]
+
+
+def test_two_sites_with_one_id_are_reported_on_the_provider_at_the_second(run_cli: Run, register: Path) -> None:
+    line = edit(register, PROVIDER, "  - id: annexe", "  - id: main")
+    found = findings(run_cli, register)
+    [finding] = [f for f in found if f["file"] == PROVIDER and f["rule"] == "provider-site-ids-unique"]
+    assert (finding["line"], finding["clause"]) == (line, None)
+    assert "Two sites of Hillcrest Learning Centre have the id 'main'" in finding["message"]
+
+
+@pytest.mark.parametrize(("old", "new", "rule", "clause"), [
+    ("    received_on: 2026-10-05", "    received_on: 2026-12-05", "provider-safeguarding-dates-not-in-future",
+     "provider.safeguarding"),
+    ("    trained_on: 2025-09-10", "    trained_on: 2026-12-10", "provider-safeguarding-dates-not-in-future",
+     "provider.safeguarding"),
+    ("  inspected_on: 2024-05-15", "  inspected_on: 2026-12-15", "provider-inspection-dates-not-in-future",
+     "provider.quality"),
+    ("    - date: 2026-11-04", "    - date: 2026-12-04", "provider-qa-visit-not-in-future", "provider.quality"),
+])
+def test_a_provider_date_after_today_is_reported(run_cli: Run, register: Path, old: str, new: str, rule: str,
+                                                 clause: str) -> None:
+    line = edit(register, PROVIDER, old, new)
+    found = findings(run_cli, register)
+    [finding] = [f for f in found if f["file"] == PROVIDER and f["rule"] == rule]
+    assert (finding["line"], finding["clause"]) == (line, clause)
+    assert "after today (2026-11-28)" in finding["message"]
+    # the rules that judge how recent these dates are do not count a date that has not come
+    assert not any("was received on 2026-12-05" in f["message"] for f in found)
+
+
+def test_staff_experience_already_recorded_is_not_asked_for(run_cli: Run, register: Path) -> None:
+    brackenridge = "records/providers/brackenridge-farm-skills.yaml"
+    found = findings(run_cli, register)
+    [finding] = [f for f in found if f["file"] == brackenridge and f["rule"] == "provider-staff-recorded"]
+    assert finding["clause"] == "provider.staff"
+    assert "add under staff: a training list" in finding["message"]
+    assert "experience sentence" not in finding["message"]
+
+
+def test_a_misspelt_waiver_field_leads_with_the_spelling(run_cli: Run, register: Path) -> None:
+    waiver = "records/waivers/brackenridge-staff-training-2026.yaml"
+    line = edit(register, waiver, "expires_on:", "expiry:")
+    [finding] = [f for f in findings(run_cli, register) if f["file"] == waiver and f["severity"] == "error"]
+    assert (finding["rule"], finding["line"], finding["clause"]) == ("privacy-unknown-field", line, None)
+    assert finding["message"].startswith("'expiry' is not a waiver field. Did you mean 'expires_on'?")
+    assert "if the field holds personal data, remove it and do not commit it" in finding["message"]
+
+
+def test_an_unknown_waiver_field_still_warns_about_personal_data(run_cli: Run, register: Path) -> None:
+    waiver = "records/waivers/brackenridge-staff-training-2026.yaml"
+    line = edit(register, waiver, "expires_on:", "pupil_surname: Example\nexpires_on:")
+    [finding] = [f for f in findings(run_cli, register) if f["file"] == waiver and f["rule"] == "privacy-unknown-field"]
+    assert finding["line"] == line
+    assert "Did you mean" not in finding["message"] and "never a person" in finding["message"]
