@@ -427,3 +427,35 @@ def test_an_unknown_waiver_field_still_warns_about_personal_data(run_cli: Run, r
     [finding] = [f for f in findings(run_cli, register) if f["file"] == waiver and f["rule"] == "privacy-unknown-field"]
     assert finding["line"] == line
     assert "Did you mean" not in finding["message"] and "never a person" in finding["message"]
+
+
+def test_a_copy_whose_id_was_not_changed_is_not_told_to_take_the_original_s_file_name(
+        run_cli: Run, register: Path) -> None:
+    line = edit(register, COPY, "id: oakfield-2026-009", "id: oakfield-2026-001")
+    found = findings(run_cli, register)
+    matches = one_on(found, COPY, "placement-id-matches-file", line)
+    assert (matches["clause"], matches["column"]) == (None, 5)
+    assert "rename the file to oakfield-2026-001.yaml" not in matches["message"]
+    assert "Correct the id to 'oakfield-2026-009'" in matches["message"]
+    unique = one_on(found, COPY, "placement-id-unique", line)
+    # the placement that has the id already is named by what tells it apart: its school and start date
+    assert "(school oakfield, starting 2026-09-14)" in unique["message"]
+
+
+def test_a_copy_saved_under_a_name_that_is_no_id_is_not_told_to_take_that_name_as_its_id(
+        run_cli: Run, register: Path) -> None:
+    named = "records/placements/oakfield/oakfield-2026-001 (copy).yaml"
+    (register / COPY).unlink()
+    git(register, "init", "-q", "-b", "main")
+    git(register, "add", "records")
+    git(register, "commit", "-q", "-m", "register")  # the copy, made after, is the newer file
+    (register / named).write_text((register / "records/placements/oakfield/oakfield-2026-001.yaml").read_text("utf-8"),
+                                  "utf-8")
+    found = [f for f in findings(run_cli, register) if f["file"] == named and f["severity"] == "error"]
+    by_rule = {f["rule"]: f for f in found}
+    assert {"placement-id-matches-file", "placement-id-unique"} <= set(by_rule)
+    assert all(f["line"] == 2 and f["column"] == 5 for f in by_rule.values() if f["rule"].startswith("placement-id"))
+    for rule in ("placement-id-matches-file", "placement-id-unique"):
+        message = by_rule[rule]["message"]
+        assert "'oakfield-2026-001 (copy)'" not in message, message
+        assert "lower-case letters, digits and hyphens" in message
