@@ -459,3 +459,23 @@ def test_a_copy_saved_under_a_name_that_is_no_id_is_not_told_to_take_that_name_a
         message = by_rule[rule]["message"]
         assert "'oakfield-2026-001 (copy)'" not in message, message
         assert "lower-case letters, digits and hyphens" in message
+
+
+@pytest.mark.parametrize(("original", "copy", "rule"), [
+    ("records/providers/hillcrest-learning-centre.yaml", "records/providers/hillcrest-annexe.yaml",
+     "provider-id-matches-file"),
+    ("records/schools/oakfield.yaml", "records/schools/oakfield-east.yaml", "school-id-matches-file"),
+])
+def test_a_copied_record_whose_id_was_not_changed_is_not_told_to_take_the_original_s_name(
+        run_cli: Run, register: Path, original: str, copy: str, rule: str) -> None:
+    git(register, "init", "-q", "-b", "main")
+    git(register, "add", "records")
+    git(register, "commit", "-q", "-m", "register")  # the copy, made after, is the newer file
+    (register / copy).write_text((register / original).read_text("utf-8"), "utf-8")
+    found = [f for f in findings(run_cli, register) if f["file"] == copy and f["rule"] == rule]
+    id_line = next(n for n, row in enumerate((register / copy).read_text("utf-8").split("\n"), 1) if row.startswith("id:"))
+    assert [(f["line"], f["clause"], f["path"]) for f in found] == [(id_line, None, "id")]
+    stem = copy.rsplit("/", 1)[1].removesuffix(".yaml")
+    original_id = original.rsplit("/", 1)[1].removesuffix(".yaml")
+    assert f"Rename the file to {original_id}.yaml" not in found[0]["message"]
+    assert f"Correct the id to '{stem}'" in found[0]["message"]
