@@ -479,3 +479,19 @@ def test_a_copied_record_whose_id_was_not_changed_is_not_told_to_take_the_origin
     original_id = original.rsplit("/", 1)[1].removesuffix(".yaml")
     assert f"Rename the file to {original_id}.yaml" not in found[0]["message"]
     assert f"Correct the id to '{stem}'" in found[0]["message"]
+
+
+@pytest.mark.parametrize(("old", "new", "column", "says"), [
+    ("status: active", "status: \u201cactive\u201d", 9, "curly quotes"),
+    ("site: main", "site: main\u00a0", 7, "non-breaking space (U+00A0)"),
+    ("  - day: monday", "  - day: mon\u200bday", 10, "zero-width space (U+200B)"),
+], ids=["curly quotes", "a non-breaking space", "a zero-width space"])
+def test_a_value_pasted_with_characters_you_cannot_see_says_which(run_cli: Run, register: Path, old: str, new: str,
+                                                                   column: int, says: str) -> None:
+    line = edit(register, COPY, old, new)
+    found = one_on(findings(run_cli, register), COPY, "schema", line)
+    assert found["column"] == column
+    assert says in found["message"] and "type it again" in found["message"]
+    # it cites what the field's other mistakes cite
+    edit(register, COPY, new, old.replace(": ", ": ZZ "))
+    assert found["clause"] == one_on(findings(run_cli, register), COPY, "schema", line)["clause"]

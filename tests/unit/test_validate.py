@@ -252,3 +252,21 @@ def test_text_read_as_a_field_because_of_colon_space_says_to_quote_it(validator:
 def test_a_group_of_fields_where_text_belongs_keeps_its_message(validator: SchemaValidator) -> None:
     assert findings(validator, note={"a": 1, "b": 2}) == findings(validator, note={"a": None}) == [
         ("note", None, "Write the note as one sentence.")]
+
+
+@pytest.mark.parametrize(("record", "path", "says", "fix"), [
+    ({"code": "ABC", "kind": "small\u00a0"}, "kind", "non-breaking space (U+00A0)", "small"),
+    ({"code": "ABC", "kind": "\u201csmall\u201d"}, "kind", "curly quotes", "small"),
+    ({"code": "AB\u200bC", "kind": "small"}, "code", "zero-width space (U+200B)", "ABC"),
+], ids=["a non-breaking space", "curly quotes", "a zero-width space"])
+def test_a_value_right_but_for_a_character_you_cannot_see_says_which(validator: SchemaValidator, record: dict[str, Any],
+                                                                     path: str, says: str, fix: str) -> None:
+    [found] = validator.findings("thing", "t.yaml", "t", record)
+    assert (found.rule, found.path_text) == ("schema", path)
+    assert says in found.message and f"'{fix}'" in found.message
+    assert [f.text for f in found.fixes] == [fix]
+
+
+def test_a_value_wrong_besides_a_hidden_character_keeps_its_own_message(validator: SchemaValidator) -> None:
+    [found] = validator.findings("thing", "t.yaml", "t", {"code": "ABC", "kind": "huge\u00a0"})
+    assert "U+00A0" not in found.message and "small" in found.message

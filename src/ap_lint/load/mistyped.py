@@ -104,3 +104,45 @@ def _yaml_scalar(value: Any) -> str:
     if isinstance(read, datetime.date) and not isinstance(read, datetime.datetime):
         read = read.isoformat()  # the loader reads a date as its YYYY-MM-DD text
     return value if read == value else json.dumps(value, ensure_ascii=False)
+
+
+#: characters that look like nothing, or like an ordinary space or quote, and what to call them
+_UNSEEN = {"\u00a0": "a non-breaking space", "\u200b": "a zero-width space", "\u200c": "a zero-width non-joiner",
+           "\u200d": "a zero-width joiner", "\u2060": "a word joiner", "\ufeff": "a zero-width no-break space",
+           "\u202f": "a narrow non-breaking space", "\u2007": "a figure space", "\u2009": "a thin space",
+           "\u00ad": "a soft hyphen"}
+_CURLY = "\u2018\u2019\u201c\u201d"
+
+
+def unseen(keyword: str, expected: Any, value: Any, path: JsonPath) -> Told | None:
+    """What to say (and the fix) where a value breaks ``keyword`` (enum, const or pattern) only because of
+    characters that cannot be seen (a non-breaking or zero-width space) or curly quotes around it, as text pasted
+    from a document or an e-mail holds them. None where the value without them is wrong too."""
+    if not isinstance(value, str):
+        return None
+    hidden = sorted({char for char in value if char in _UNSEEN})
+    clean = "".join(" " if char in _UNSEEN and char not in "\u200b\u200c\u200d\u2060\ufeff\u00ad" else
+                     "" if char in _UNSEEN else char for char in value).strip()
+    curly = len(clean) >= 2 and clean[0] in _CURLY and clean[-1] in _CURLY
+    if curly:
+        clean = clean[1:-1].strip()
+    if (not hidden and not curly) or not clean or not _passes(keyword, expected, clean):
+        return None
+    what = [f"{_UNSEEN[char]} (U+{ord(char):04X})" for char in hidden] + (["curly quotes"] if curly else [])
+    listed = what[0] if len(what) == 1 else ", ".join(what[:-1]) + " and " + what[-1]
+    written = _yaml_scalar(clean)
+    return (f"{_name(path, 'This value')} holds {listed}, which you may not see; text copied from a document or an "
+            f"e-mail often carries them. Delete it and type it again: '{clean}'."), (Fix(f"Write {written}", written),)
+
+
+def _passes(keyword: str, expected: Any, value: str) -> bool:
+    if keyword == "enum":
+        return isinstance(expected, list) and value in expected
+    if keyword == "const":
+        return value == expected
+    if keyword == "pattern":
+        try:
+            return isinstance(expected, str) and re.search(expected, value) is not None
+        except re.error:
+            return False
+    return False

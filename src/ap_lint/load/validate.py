@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Iterator
 import jsonschema_rs
 
 from ap_lint.findings import Finding, Fix, JsonPath, format_path
-from ap_lint.load.mistyped import mistyped
+from ap_lint.load.mistyped import mistyped, unseen
 
 if TYPE_CHECKING:
     import jsonschema
@@ -226,6 +226,11 @@ class SchemaValidator:
             told = mistyped(error.validator_value, error.instance, path)
             if told is not None:
                 yield finding(told[0], fixes=told[1])
+                return
+        if keyword in ("enum", "const", "pattern"):
+            told = unseen(keyword, error.validator_value, error.instance, path)
+            if told is not None:  # the right value but for a character that cannot be seen: the field's message
+                yield finding(told[0], fixes=told[1])  # would ask for what the value already seems to be
                 return
         if custom:
             yield finding(custom + _date_fix(keyword, error.instance), fixes=fixes)
