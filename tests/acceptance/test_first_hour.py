@@ -479,3 +479,40 @@ def test_a_copied_record_whose_id_was_not_changed_is_not_told_to_take_the_origin
     original_id = original.rsplit("/", 1)[1].removesuffix(".yaml")
     assert f"Rename the file to {original_id}.yaml" not in found[0]["message"]
     assert f"Correct the id to '{stem}'" in found[0]["message"]
+
+
+def errors_on(found: list[dict[str, Any]], file: str) -> list[tuple[str, int]]:
+    """The rule and line of every error on ``file``."""
+    return [(f["rule"], f["line"]) for f in found if f["file"] == file and f["severity"] == "error"]
+
+def test_a_planned_end_before_the_start_is_one_finding(run_cli: Run, register: Path) -> None:
+    line = edit(register, COPY, "planned_end_date: 2027-02-12", "planned_end_date: 2026-02-12")
+    found = findings(run_cli, register)
+    message = only_on(found, COPY, "behaviour-duration-set-out", line)
+    assert "2026-02-12" in message and "after the start date" in message
+    # the reintegration and status rules do not judge an end that is before the start
+    assert errors_on(found, COPY) == [("behaviour-duration-set-out", line)]
+    assert not any("set status: completed" in f["message"] for f in found if f["file"] == COPY)
+
+ADDED_VALUE = "records/placements/oakfield/oakfield-2026-003.yaml"
+
+def copy_added_value(root: Path) -> None:
+    """The copy made of the added-value placement oakfield-2026-003 instead."""
+    text = (root / ADDED_VALUE).read_text("utf-8")
+    text = text.replace("id: oakfield-2026-003", "id: oakfield-2026-009").replace("CRST-P-10533", "CRST-P-10999")
+    (root / COPY).write_text(text, "utf-8")
+
+def test_an_added_value_end_before_the_start_is_one_finding(run_cli: Run, register: Path) -> None:
+    copy_added_value(register)
+    line = edit(register, COPY, "planned_end_date: 2027-07-14", "planned_end_date: 2026-07-14")
+    found = findings(run_cli, register)
+    only_on(found, COPY, "placement-ends-after-start", line)
+    assert errors_on(found, COPY) == [("placement-ends-after-start", line)]
+
+def test_an_added_value_end_in_the_past_says_to_correct_a_mistyped_date(run_cli: Run, register: Path) -> None:
+    copy_added_value(register)
+    edit(register, COPY, "planned_end_date: 2027-07-14", "planned_end_date: 2026-10-14")
+    line = edit(register, COPY, "status: active", "status: active")
+    message = only_on(findings(run_cli, register), COPY, "placement-status-follows-dates", line)
+    assert "set status: completed" in message
+    assert "If planned_end_date was mistyped, correct it" in message
