@@ -485,6 +485,7 @@ def errors_on(found: list[dict[str, Any]], file: str) -> list[tuple[str, int]]:
     """The rule and line of every error on ``file``."""
     return [(f["rule"], f["line"]) for f in found if f["file"] == file and f["severity"] == "error"]
 
+
 def test_a_planned_end_before_the_start_is_one_finding(run_cli: Run, register: Path) -> None:
     line = edit(register, COPY, "planned_end_date: 2027-02-12", "planned_end_date: 2026-02-12")
     found = findings(run_cli, register)
@@ -494,13 +495,16 @@ def test_a_planned_end_before_the_start_is_one_finding(run_cli: Run, register: P
     assert errors_on(found, COPY) == [("behaviour-duration-set-out", line)]
     assert not any("set status: completed" in f["message"] for f in found if f["file"] == COPY)
 
+
 ADDED_VALUE = "records/placements/oakfield/oakfield-2026-003.yaml"
+
 
 def copy_added_value(root: Path) -> None:
     """The copy made of the added-value placement oakfield-2026-003 instead."""
     text = (root / ADDED_VALUE).read_text("utf-8")
     text = text.replace("id: oakfield-2026-003", "id: oakfield-2026-009").replace("CRST-P-10533", "CRST-P-10999")
     (root / COPY).write_text(text, "utf-8")
+
 
 def test_an_added_value_end_before_the_start_is_one_finding(run_cli: Run, register: Path) -> None:
     copy_added_value(register)
@@ -509,6 +513,7 @@ def test_an_added_value_end_before_the_start_is_one_finding(run_cli: Run, regist
     only_on(found, COPY, "placement-ends-after-start", line)
     assert errors_on(found, COPY) == [("placement-ends-after-start", line)]
 
+
 def test_an_added_value_end_in_the_past_says_to_correct_a_mistyped_date(run_cli: Run, register: Path) -> None:
     copy_added_value(register)
     edit(register, COPY, "planned_end_date: 2027-07-14", "planned_end_date: 2026-10-14")
@@ -516,3 +521,10 @@ def test_an_added_value_end_in_the_past_says_to_correct_a_mistyped_date(run_cli:
     message = only_on(findings(run_cli, register), COPY, "placement-status-follows-dates", line)
     assert "set status: completed" in message
     assert "If planned_end_date was mistyped, correct it" in message
+
+
+def test_a_review_dated_after_today_is_not_counted_as_late(run_cli: Run, register: Path) -> None:
+    line = edit(register, COPY, "  - date: 2026-11-20", "  - date: 2026-12-20")
+    found = findings(run_cli, register)
+    only_on(found, COPY, "behaviour-review-not-in-future", line)
+    assert [f for f in found if f["file"] == COPY and f["rule"] == "behaviour-reviews-on-time"] == []
