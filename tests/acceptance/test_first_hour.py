@@ -145,7 +145,7 @@ def test_a_placement_in_another_school_s_folder_names_the_right_folder(run_cli: 
     moved = "records/placements/riverside/oakfield-2026-009.yaml"
     (register / COPY).rename(register / moved)
     message = only_on(findings(run_cli, register), moved, "placement-id-matches-file", 3)
-    assert "Move it to records/placements/oakfield/" in message
+    assert "if it is for Oakfield Academy, move it to records/placements/oakfield/" in message
 
 
 def test_a_copy_whose_id_was_not_changed_is_blamed_alone(run_cli: Run, register: Path) -> None:
@@ -528,3 +528,18 @@ def test_a_review_dated_after_today_is_not_counted_as_late(run_cli: Run, registe
     found = findings(run_cli, register)
     only_on(found, COPY, "behaviour-review-not-in-future", line)
     assert [f for f in found if f["file"] == COPY and f["rule"] == "behaviour-reviews-on-time"] == []
+
+
+def test_a_misspelt_school_is_not_told_to_move_to_a_folder_of_no_school(run_cli: Run, register: Path) -> None:
+    line = edit(register, COPY, "school: oakfield", "school: oakfeild")
+    found = findings(run_cli, register)
+    only_on(found, COPY, "placement-school-exists", line)
+    assert not any("records/placements/oakfeild/" in f["message"] for f in found)
+    assert errors_on(found, COPY) == [("placement-school-exists", line)]
+
+
+def test_another_school_in_a_school_s_folder_is_offered_the_folder_s_school_first(run_cli: Run,
+                                                                                   register: Path) -> None:
+    line = edit(register, COPY, "school: oakfield", "school: riverside")
+    message = only_on(findings(run_cli, register), COPY, "placement-id-matches-file", line)
+    assert message.index("correct school to 'oakfield'") < message.index("move it to records/placements/riverside/")
