@@ -543,3 +543,17 @@ def test_another_school_in_a_school_s_folder_is_offered_the_folder_s_school_firs
     line = edit(register, COPY, "school: oakfield", "school: riverside")
     message = only_on(findings(run_cli, register), COPY, "placement-id-matches-file", line)
     assert message.index("correct school to 'oakfield'") < message.index("move it to records/placements/riverside/")
+
+
+GREYSTONE = "records/providers/greystone-independent-school.yaml"
+
+
+@pytest.mark.parametrize(("old", "new", "rule"), [
+    ("    - date: 2026-10-14", "    - date: 2026-12-14", "provider-qa-visit-before-start"),
+    ("    received_on: 2026-09-10", "    received_on: 2026-12-10", "provider-assurance-before-start"),
+])
+def test_a_check_dated_after_today_does_not_count_before_a_planned_start(run_cli: Run, register: Path, old: str,
+                                                                         new: str, rule: str) -> None:
+    edit(register, GREYSTONE, old, new)
+    found = [f for f in findings(run_cli, register) if f["file"] == GREYSTONE and f["rule"] == rule]
+    assert len(found) == 1 and "riverside-2026-004" in found[0]["message"]
