@@ -145,7 +145,7 @@ def test_a_placement_in_another_school_s_folder_names_the_right_folder(run_cli: 
     moved = "records/placements/riverside/oakfield-2026-009.yaml"
     (register / COPY).rename(register / moved)
     message = only_on(findings(run_cli, register), moved, "placement-id-matches-file", 3)
-    assert "Move it to records/placements/oakfield/" in message
+    assert "if it is for Oakfield Academy, move it to records/placements/oakfield/" in message
 
 
 def test_a_copy_whose_id_was_not_changed_is_blamed_alone(run_cli: Run, register: Path) -> None:
@@ -495,3 +495,79 @@ def test_a_value_pasted_with_characters_you_cannot_see_says_which(run_cli: Run, 
     # it cites what the field's other mistakes cite
     edit(register, COPY, new, old.replace(": ", ": ZZ "))
     assert found["clause"] == one_on(findings(run_cli, register), COPY, "schema", line)["clause"]
+def errors_on(found: list[dict[str, Any]], file: str) -> list[tuple[str, int]]:
+    """The rule and line of every error on ``file``."""
+    return [(f["rule"], f["line"]) for f in found if f["file"] == file and f["severity"] == "error"]
+
+
+def test_a_planned_end_before_the_start_is_one_finding(run_cli: Run, register: Path) -> None:
+    line = edit(register, COPY, "planned_end_date: 2027-02-12", "planned_end_date: 2026-02-12")
+    found = findings(run_cli, register)
+    message = only_on(found, COPY, "behaviour-duration-set-out", line)
+    assert "2026-02-12" in message and "after the start date" in message
+    # the reintegration and status rules do not judge an end that is before the start
+    assert errors_on(found, COPY) == [("behaviour-duration-set-out", line)]
+    assert not any("set status: completed" in f["message"] for f in found if f["file"] == COPY)
+
+
+ADDED_VALUE = "records/placements/oakfield/oakfield-2026-003.yaml"
+
+
+def copy_added_value(root: Path) -> None:
+    """The copy made of the added-value placement oakfield-2026-003 instead."""
+    text = (root / ADDED_VALUE).read_text("utf-8")
+    text = text.replace("id: oakfield-2026-003", "id: oakfield-2026-009").replace("CRST-P-10533", "CRST-P-10999")
+    (root / COPY).write_text(text, "utf-8")
+
+
+def test_an_added_value_end_before_the_start_is_one_finding(run_cli: Run, register: Path) -> None:
+    copy_added_value(register)
+    line = edit(register, COPY, "planned_end_date: 2027-07-14", "planned_end_date: 2026-07-14")
+    found = findings(run_cli, register)
+    only_on(found, COPY, "placement-ends-after-start", line)
+    assert errors_on(found, COPY) == [("placement-ends-after-start", line)]
+
+
+def test_an_added_value_end_in_the_past_says_to_correct_a_mistyped_date(run_cli: Run, register: Path) -> None:
+    copy_added_value(register)
+    edit(register, COPY, "planned_end_date: 2027-07-14", "planned_end_date: 2026-10-14")
+    line = edit(register, COPY, "status: active", "status: active")
+    message = only_on(findings(run_cli, register), COPY, "placement-status-follows-dates", line)
+    assert "set status: completed" in message
+    assert "If planned_end_date was mistyped, correct it" in message
+
+
+def test_a_review_dated_after_today_is_not_counted_as_late(run_cli: Run, register: Path) -> None:
+    line = edit(register, COPY, "  - date: 2026-11-20", "  - date: 2026-12-20")
+    found = findings(run_cli, register)
+    only_on(found, COPY, "behaviour-review-not-in-future", line)
+    assert [f for f in found if f["file"] == COPY and f["rule"] == "behaviour-reviews-on-time"] == []
+
+
+def test_a_misspelt_school_is_not_told_to_move_to_a_folder_of_no_school(run_cli: Run, register: Path) -> None:
+    line = edit(register, COPY, "school: oakfield", "school: oakfeild")
+    found = findings(run_cli, register)
+    only_on(found, COPY, "placement-school-exists", line)
+    assert not any("records/placements/oakfeild/" in f["message"] for f in found)
+    assert errors_on(found, COPY) == [("placement-school-exists", line)]
+
+
+def test_another_school_in_a_school_s_folder_is_offered_the_folder_s_school_first(run_cli: Run,
+                                                                                   register: Path) -> None:
+    line = edit(register, COPY, "school: oakfield", "school: riverside")
+    message = only_on(findings(run_cli, register), COPY, "placement-id-matches-file", line)
+    assert message.index("correct school to 'oakfield'") < message.index("move it to records/placements/riverside/")
+
+
+GREYSTONE = "records/providers/greystone-independent-school.yaml"
+
+
+@pytest.mark.parametrize(("old", "new", "rule"), [
+    ("    - date: 2026-10-14", "    - date: 2026-12-14", "provider-qa-visit-before-start"),
+    ("    received_on: 2026-09-10", "    received_on: 2026-12-10", "provider-assurance-before-start"),
+])
+def test_a_check_dated_after_today_does_not_count_before_a_planned_start(run_cli: Run, register: Path, old: str,
+                                                                         new: str, rule: str) -> None:
+    edit(register, GREYSTONE, old, new)
+    found = [f for f in findings(run_cli, register) if f["file"] == GREYSTONE and f["rule"] == rule]
+    assert len(found) == 1 and "riverside-2026-004" in found[0]["message"]
