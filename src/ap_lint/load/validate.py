@@ -4,8 +4,9 @@ A fast validator (jsonschema-rs) answers "valid or not" for every record; only
 records that fail are re-validated with the reference ``jsonschema`` library to
 explain each error. Messages come from the schema itself: ``x-message`` on the
 failing subschema (up to the property that failed), otherwise one built from
-the property's ``title``; ``x-clause`` on the nearest enclosing subschema names
-the policy clause; ``x-unknown-field`` on an object says what to say (and which
+the property's ``title``; ``x-at`` beside an ``x-message`` names the field its
+finding points at (the field whose value made another one required);
+``x-clause`` on the nearest enclosing subschema names the policy clause; ``x-unknown-field`` on an object says what to say (and which
 rule to cite) when it has a field the schema does not know.
 """
 
@@ -233,7 +234,10 @@ class SchemaValidator:
                 yield finding(told[0], fixes=told[1])  # would ask for what the value already seems to be
                 return
         if custom:
-            yield finding(custom + _date_fix(keyword, error.instance), fixes=fixes)
+            # x-at: the field the message is about, when a condition on it requires another (status, not the record)
+            shown = annotations.get("x-at")
+            at = path + (shown,) if isinstance(error.instance, dict) and shown in error.instance else path
+            yield finding(custom + _date_fix(keyword, error.instance), at=at, fixes=fixes)
             return
         if keyword == "required":
             properties = subschema.get("properties", {})
@@ -372,7 +376,7 @@ def _annotations(schema: dict[str, Any], schema_path: list[Any]) -> dict[str, An
                 found["x-clause"] = node["x-clause"]
             if "x-rule" in node:
                 found["x-rule"] = node["x-rule"]
-            for key in ("x-message", "title"):
+            for key in ("x-message", "title", "x-at"):
                 if key in node:
                     local[key] = node[key]
     if isinstance(node, dict):
