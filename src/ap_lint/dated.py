@@ -15,51 +15,108 @@ expressions get the dated values through ``judged_settings``, which binds
 
 from __future__ import annotations
 
+import datetime
 import json
+import re
 from typing import Any, Sequence
 
 from ap_lint.evaluate.expressions import used_variables
 
+#: the context variable a rule reads settings through
+SETTINGS = "settings"
+_READ = re.compile(r"\bsettings\b(\s*\.\s*[A-Za-z_]\w*|\s*\.\s*\?|\s*\[)?")
+
+
+def _day_after(day: str) -> str:
+    try:
+        return (datetime.date.fromisoformat(day) + datetime.timedelta(days=1)).isoformat()
+    except ValueError:
+        return ""
+
+
 def periods(entry: dict[str, Any]) -> list[dict[str, Any]]:
-    """A setting's values, oldest first, each ``{value, from, until}`` ('' where the period is open)."""
-    found = [{"value": e.get("value"), "from": e.get("from", ""), "until": e.get("until", "")}
-             for e in entry.get("earlier") or []]
-    return [*found, {"value": entry.get("value"), "from": entry.get("from", ""), "until": ""}]
+    """A setting's values, oldest first, each ``{value, from, until}`` ('' where the period is open). A value
+    without ``from`` applies from the day after the one before it ends."""
+    found: list[dict[str, Any]] = []
+    for earlier in [*(entry.get("earlier") or []), {"value": entry.get("value"), "from": entry.get("from")}]:
+        start = earlier.get("from") or (_day_after(found[-1]["until"]) if found and found[-1]["until"] else "")
+        found.append({"value": earlier.get("value"), "from": start, "until": earlier.get("until") or ""})
+    return found
 
 
 def dated_settings(settings_docs: dict[str, dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    """The settings that changed over time (those with ``from`` or ``earlier``), each with its periods."""
-    return {name: periods(entry) for name, entry in settings_docs.items() if "from" in entry or entry.get("earlier")}
+    """The settings that changed over time (those with ``earlier`` values), each with its periods."""
+    return {name: periods(entry) for name, entry in settings_docs.items() if entry.get("earlier")}
 
 
 def period_problems(entry: dict[str, Any]) -> list[tuple[str, tuple[str | int, ...]]]:
-    """What is wrong with a setting's periods, each with where (a path within the setting): a period that ends
-    before it starts, or one that does not end before the next starts."""
+    """What is wrong with a setting's periods, each with where (a path within the setting): ``from`` with no
+    earlier value, a period that ends before it starts, or one that does not start the day after the one before
+    it ends (an overlap, or days with no value)."""
+    if "from" in entry and not entry.get("earlier"):
+        return [(f"from says the value {json.dumps(entry.get('value'))} applies from {entry['from']}, but no "
+                 "earlier value says what applied before: list it under earlier (value and until), or remove from",
+                 ("from",))]
     problems: list[tuple[str, tuple[str | int, ...]]] = []
+    written = [*(entry.get("earlier") or []), {"value": entry.get("value"), "from": entry.get("from")}]
     found = periods(entry)
-    for index, (period, after) in enumerate(zip(found, found[1:])):
-        at: tuple[str | int, ...] = ("earlier", index)
-        if period["from"] and period["from"] > period["until"]:
-            problems.append((f"the value {json.dumps(period['value'])} applies from {period['from']} until "
-                             f"{period['until']}, which is earlier: correct from or until", (*at, "until")))
-        start = after["from"]
-        if start and start <= period["until"]:
-            where = ("from",) if index + 1 == len(found) - 1 else ("earlier", index + 1, "from")
-            problems.append((f"the value {json.dumps(after['value'])} applies from {start}, but the one before "
-                             f"it still applies until {period['until']}: a period must end before the next starts",
-                             where))
+
+    def where(index: int, key: str) -> tuple[str | int, ...]:
+        return (key,) if index == len(found) - 1 else ("earlier", index, key)
+
+    for index, period in enumerate(found):
+        value = json.dumps(period["value"])
+        if period["from"] and period["until"] and period["from"] > period["until"]:
+            implied = "" if written[index].get("from") else " (the day after the one before it ends)"
+            problems.append((f"the value {value} applies from {period['from']}{implied} until {period['until']}, "
+                             "which is earlier: list the values oldest first, and correct from or until",
+                             where(index, "until")))
+        if index == 0 or not written[index].get("from"):
+            continue
+        before, expected = found[index - 1], _day_after(found[index - 1]["until"])
+        if period["from"] <= before["until"]:
+            problems.append((f"the value {value} applies from {period['from']}, but the one before it still "
+                             f"applies until {before['until']}: make it apply from {expected}", where(index, "from")))
+        elif period["from"] != expected:
+            problems.append((f"the value {value} applies from {period['from']}, but the one before it ends on "
+                             f"{before['until']}, so the days between have no value: make it apply from {expected} "
+                             "(or leave from out: the day after the one before ends is meant)", where(index, "from")))
     return problems
+
+
+def dated_read(dated: dict[str, list[dict[str, Any]]], text: str) -> list[str]:
+    """The dated settings that CEL ``text`` reads (every one, where it reads ``settings`` other than by name)."""
+    names: list[str] = []
+    for found in _READ.finditer(text):
+        step = (found.group(1) or "").replace(" ", "").lstrip(".")
+        if not step or step.startswith(("?", "[")):
+            return sorted(dated)
+        if step in dated and step not in names:
+            names.append(step)
+    return names
+
+
+def describe(found: list[dict[str, Any]]) -> str:
+    """A setting's periods in words: ``8 until 2026-08-31, then 28``."""
+    parts = [json.dumps(found[0]["value"]) + (f" until {found[0]['until']}" if len(found) > 1 else "")]
+    parts += [f"{json.dumps(p['value'])} from {p['from']}" + (f" until {p['until']}" if p["until"] else "")
+              for p in found[1:]]
+    return ", then ".join(parts)
 
 
 def judged_settings(dated: dict[str, list[dict[str, Any]]], document: dict[str, Any],
                     variables: Sequence[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
     """A rule's variables with ``settings`` bound to the values in force on the date the rule judges by (its
-    ``effective.date``, else today), placed after the variables that date uses. Unchanged without dated
-    settings."""
-    if not dated:
+    ``effective.date``, else today), placed after the variables that date uses; unchanged for a rule that reads
+    no dated setting."""
+    text = " ".join([*(str(document.get(key, "")) for key in ("when", "for_each", "assert", "warning_when", "at",
+                                                              "message")), *(e for _, e in variables)])
+    read = dated_read(dated, text)
+    if not read:
         return tuple(variables)
     date = str((document.get("effective") or {}).get("date") or "today")
     needed = {name for name, _ in used_variables(variables, date)}
     after = max((index + 1 for index, (name, _) in enumerate(variables) if name in needed), default=0)
-    binding = ("settings", f"settings_on(settings, {json.dumps(dated, sort_keys=True)}, ({date}))")
+    table = json.dumps({name: dated[name] for name in read}, sort_keys=True)
+    binding = (SETTINGS, f"settings_on(settings, {table}, ({date}))")
     return (*variables[:after], binding, *variables[after:])

@@ -424,6 +424,13 @@ def test_a_setting_raised_from_a_date_judges_decisions_by_the_value_of_their_day
     found = next(f for f in findings(run_cli, register) if f["rule"] == "placement-rationale-substantive")
     assert "of the 28 words a rationale needs" in found["message"]
     assert found["line"] == line_of(register, found["file"], "rationale:")
+    # explain says which values apply when, in words; a rule that reads no dated setting shows nothing of it
+    explained = run_cli("explain", "placement-rationale-substantive", cwd=register).stdout
+    assert ("Settings:   as in force on record.decision.date: rationale_min_words 8 until 2026-08-31, then 28 from "
+            "2026-09-01") in explained
+    assert "settings_on" not in explained
+    other = run_cli("explain", "provider-not-inadequate", cwd=register).stdout
+    assert "settings_on" not in other and "Settings:" not in other
 
 
 def test_a_setting_changed_from_a_later_day_applies_to_checks_from_that_day(run_cli: Run, register: Path) -> None:
@@ -442,12 +449,18 @@ def test_a_setting_changed_from_a_later_day_applies_to_checks_from_that_day(run_
 
 @pytest.mark.parametrize(("new", "at", "says"), [
     ("  value: 28\n  from: 2026-09-01\n  earlier:\n    - value: 8\n      until: 2026-09-01\n", "  from: 2026-09-01",
-     "a period must end before the next starts"),
+     "but the one before it still applies until 2026-09-01: make it apply from 2026-09-02"),
     ("  value: 28\n  earlier:\n    - value: 8\n      from: 2026-09-01\n      until: 2026-08-31\n",
      "      until: 2026-08-31", "which is earlier"),
     ("  value: 28\n  earlier:\n    - value: eight\n      until: 2026-08-31\n", "    - value: eight",
      "is not of type 'integer'"),
-], ids=["overlapping", "ending before it starts", "an earlier value its schema refuses"])
+    ("  value: 28\n  from: 2026-09-02\n  earlier:\n    - value: 8\n      until: 2026-08-31\n", "  from: 2026-09-02",
+     "the days between have no value: make it apply from 2026-09-01"),
+    ("  value: 28\n  from: 2026-09-01\n", "  from: 2026-09-01", "no earlier value says what applied before"),
+    ("  value: 28\n  earlier:\n    - value: 8\n      until: 2026-12-31\n    - value: 30\n      until: 2026-06-30\n",
+     "      until: 2026-06-30", "applies from 2027-01-01 (the day after the one before it ends) until 2026-06-30"),
+], ids=["overlapping", "ending before it starts", "an earlier value its schema refuses", "a gap",
+        "from with no earlier value", "earlier values not oldest first"])
 def test_a_setting_s_dated_values_that_cannot_be_read_stop_the_run_at_their_line(
         run_cli: Run, register: Path, new: str, at: str, says: str) -> None:
     date_settings(register, "rationale_min_words", "  value: 8\n", new)

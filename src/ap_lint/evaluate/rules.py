@@ -142,7 +142,8 @@ class Rule:
         """The variables (the pack's and its own) that this rule's expressions use, in order."""
         keys = ("when", "for_each", "assert", "warning_when", "at", "message")
         text = " ".join(str(self.document[k]) for k in keys if k in self.document)
-        return used_variables(self.variables, text + " " + str((self.document.get("effective") or {}).get("date", "")))
+        return [(name, expression) for name, expression in used_variables(self.variables, text + " " + str(
+            (self.document.get("effective") or {}).get("date", ""))) if name not in BASE_VARIABLES]
 
     @property
     def effective_text(self) -> str | None:

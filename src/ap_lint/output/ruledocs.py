@@ -6,12 +6,14 @@ documentation cannot drift from what the engine enforces.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
-from ap_lint.pack import Pack
+from ap_lint.dated import SETTINGS, dated_read, describe
 from ap_lint.evaluate.functions import FUNCTIONS
 from ap_lint.evaluate.rules import Rule
+from ap_lint.pack import Pack
 
 #: Checks the engine makes itself, whatever the pack: reading files and structure.
 BUILTIN_RULES: dict[str, tuple[str, str]] = {
@@ -127,6 +129,8 @@ def explain(pack: Pack, rules: list[Rule], rule_id: str) -> str | None:
                                                          else ""))
     if rule.effective_text:
         lines.append(f"In force:   {rule.effective_text}")
+    if _dated_text(pack, rule):
+        lines.append(f"Settings:   {_dated_text(pack, rule)}")
     if rule.clause:
         clause = pack.clauses.get(rule.clause)
         lines.append(f"Clause:     {rule.clause}")
@@ -155,6 +159,18 @@ def explain(pack: Pack, rules: list[Rule], rule_id: str) -> str | None:
     for example in rule.examples:
         lines.append(_indent(f"{example['expect']}: {example['name']}"))
     return "\n".join(lines) + "\n"
+
+
+def _dated_text(pack: Pack, rule: Rule) -> str:
+    """The dated settings a rule reads, as in force on the date it judges by, in words ('' when none)."""
+    if not any(name == SETTINGS for name, _ in rule.variables):
+        return ""
+    date = (rule.document.get("effective") or {}).get("date") or "today"
+    text = " ".join(expression for name, expression in rule.variables if name != SETTINGS)
+    text += " " + " ".join(str(rule.document.get(key, "")) for key in ("when", "for_each", "assert", "warning_when",
+                                                                        "at", "message"))
+    read = dated_read(pack.dated_settings, text)
+    return f"as in force on {date}: " + "; ".join(f"{name} {describe(pack.dated_settings[name])}" for name in read)
 
 
 def _indent(text: str) -> str:
@@ -187,6 +203,8 @@ def rules_markdown(pack: Pack, rules: list[Rule]) -> str:
             out += [rule.why.strip(), ""]
             if rule.effective_text:
                 out += [f"In force: {rule.effective_text}.", ""]
+            if _dated_text(pack, rule):
+                out += [f"Settings: {_dated_text(pack, rule)}.", ""]
             if rule.used_variables:
                 out += ["Where:", "", "```cel",
                         *(f"{name} = {' '.join(expression.split())}" for name, expression in rule.used_variables), "```", ""]
@@ -221,8 +239,8 @@ def rules_markdown(pack: Pack, rules: list[Rule]) -> str:
             "`earlier` in rules/settings.yaml): each rule reads the value in force on the date it judges by.", "",
             "| setting | value | meaning |", "|---|---|---|"]
     for name, entry in pack.setting_docs.items():
-        value = f"`{entry['value']}`" + (f" from {entry['from']}" if "from" in entry else "")
-        earlier = "; ".join(f"`{e.get('value')}`" + (f" from {e['from']}" if "from" in e else "")
+        value = f"`{json.dumps(entry['value'])}`" + (f" from {entry['from']}" if "from" in entry else "")
+        earlier = "; ".join(f"`{json.dumps(e.get('value'))}`" + (f" from {e['from']}" if "from" in e else "")
                             + f" until {e['until']}" for e in entry.get("earlier") or [])
         out.append(f"| `{name}` | {value}{f' (earlier: {earlier})' if earlier else ''} | {entry['description']} |")
     return "\n".join(out) + "\n"
