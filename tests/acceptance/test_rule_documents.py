@@ -112,3 +112,10 @@ examples:
     tested = run_cli("test-rules", "--rule", "placement-year-group-secondary", cwd=register_copy)
     assert tested.returncode == 0, tested.stdout
     assert tested.stdout.splitlines()[-1] == "2 passed, 0 failed"
+
+
+def test_explain_a_misspelt_rule_suggests_the_rule_meant(run_cli) -> None:  # type: ignore[no-untyped-def]
+    done = run_cli("explain", "provider-not-inadequat", cwd=REPO_ROOT)
+    assert done.returncode == 2
+    assert "There is no rule 'provider-not-inadequat'. Did you mean 'provider-not-inadequate'?" in done.stderr
+    assert "ap-lint coverage" in done.stderr and "placement-rationale-substantive" not in done.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import sys
 from pathlib import Path
 
@@ -29,8 +30,15 @@ def explain_command(rule_id: str, pack_dir: Path | None) -> None:
     checker = _checker(pack_dir)
     text = explain(checker.pack, checker.rules, rule_id)
     if text is None:
-        known = ", ".join(sorted(r.id for r in checker.rules))
-        raise click.UsageError(f"There is no rule '{rule_id}'. Rules: {known}.")
+        known = sorted(r.id for r in checker.rules)
+        close = difflib.get_close_matches(rule_id, known, n=3, cutoff=0.6)
+        if close and difflib.SequenceMatcher(None, rule_id, close[0]).ratio() >= 0.9:
+            close = close[:1]  # one spelling mistake away: that is the rule meant
+        if close:
+            meant = " or ".join(f"'{name}'" for name in close)
+            raise click.UsageError(f"There is no rule '{rule_id}'. Did you mean {meant}? "
+                                   "(ap-lint coverage lists every rule by clause.)")
+        raise click.UsageError(f"There is no rule '{rule_id}'. Rules: {', '.join(known)}.")
     click.echo(text, nl=False)
 
 
