@@ -119,3 +119,19 @@ def test_explain_a_misspelt_rule_suggests_the_rule_meant(run_cli) -> None:  # ty
     assert done.returncode == 2
     assert "There is no rule 'provider-not-inadequat'. Did you mean 'provider-not-inadequate'?" in done.stderr
     assert "ap-lint coverage" in done.stderr and "placement-rationale-substantive" not in done.stderr
+
+
+def test_explain_shows_a_finding_as_it_reads_before_the_cel_that_checks_it(run_cli) -> None:  # type: ignore[no-untyped-def]
+    done = run_cli("explain", "behaviour-review-overdue", cwd=REPO_ROOT)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    said = lines.index("What a finding says (on the rule's own examples)")
+    authors = lines.index("How it is checked (CEL, for the rule's authors)")
+    assert said < authors
+    # the message as the data team would read it on the failing example: rendered, with no template left in it
+    assert lines[said + 1] == "  last reviewed seven weeks ago:"
+    assert lines[said + 2].startswith("    This active placement is overdue for review: its last review was on ")
+    assert "{" not in lines[said + 2]
+    # the CEL is there for the rule's authors, and only after the plain-English part
+    assert all("record." not in line for line in lines[:authors])
+    assert "  What must hold:" in lines[authors:]

@@ -10,6 +10,7 @@ import click
 
 from ap_lint.checker import Checker
 from ap_lint.cli.common import EXIT_FAILURE, EXIT_FINDINGS, EXIT_OK, PACK_OPTION
+from ap_lint.errors import ApLintError
 from ap_lint.evaluate.examples import ExampleRunner
 from ap_lint.fsutil import write_atomic
 from ap_lint.pack import find_pack, load_pack
@@ -28,7 +29,7 @@ def _checker(pack_dir: Path | None) -> Checker:
 def explain_command(rule_id: str, pack_dir: Path | None) -> None:
     """Explain RULE_ID: what it requires, the policy clause, why, and its examples."""
     checker = _checker(pack_dir)
-    text = explain(checker.pack, checker.rules, rule_id)
+    text = explain(checker.pack, checker.rules, rule_id, _example_findings(checker, rule_id))
     if text is None:
         known = sorted(r.id for r in checker.rules)
         close = difflib.get_close_matches(rule_id, known, n=3, cutoff=0.6)
@@ -40,6 +41,23 @@ def explain_command(rule_id: str, pack_dir: Path | None) -> None:
                                    "(ap-lint coverage lists every rule by clause.)")
         raise click.UsageError(f"There is no rule '{rule_id}'. Rules: {', '.join(known)}.")
     click.echo(text, nl=False)
+
+
+def _example_findings(checker: Checker, rule_id: str) -> list[tuple[str, str]]:
+    """The message the rule gives on each of its failing examples that behaves as documented (the first two)."""
+    rules = [r for r in checker.rules if r.id == rule_id]
+    if not rules or not checker.pack.examples_register:
+        return []
+    try:
+        outcomes = ExampleRunner(checker).run(rules)
+    except ApLintError:
+        return []  # the examples cannot be run: explain the rule without them
+    shown = []
+    for outcome in outcomes:
+        mine = [f for f in outcome.findings if f.rule == rule_id]
+        if outcome.expect == "fail" and outcome.passed and mine:
+            shown.append((outcome.name, mine[0].message))
+    return shown[:2]
 
 
 @click.command(name="coverage")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 from ap_lint.dated import SETTINGS, dated_read, describe
 from ap_lint.evaluate.functions import FUNCTIONS
@@ -115,8 +115,11 @@ def coverage(pack: Pack, rules: list[Rule]) -> list[ClauseCoverage]:
     return table
 
 
-def explain(pack: Pack, rules: list[Rule], rule_id: str) -> str | None:
-    """The explanation of one rule in plain text, or None if there is no such rule."""
+def explain(pack: Pack, rules: list[Rule], rule_id: str, example_findings: Sequence[tuple[str, str]] = ()) -> str | None:
+    """The explanation of one rule in plain text, or None if there is no such rule: first what a reader of the
+    policy needs (what it requires, the clause, why, the finding it gives), then how it is checked, for the rule's
+    authors. ``example_findings``: (example name, the message the rule gave on it), to show a finding as it reads.
+    """
     rule = next((r for r in rules if r.id == rule_id), None)
     if rule is None:
         if rule_id in BUILTIN_RULES:
@@ -125,7 +128,7 @@ def explain(pack: Pack, rules: list[Rule], rule_id: str) -> str | None:
         return None
     lines = [f"{rule.id}: {rule.title}", ""]
     lines.append(f"Severity:   {rule.severity}" + ("" if rule.waivable else " (cannot be waived)"))
-    lines.append(f"Applies to: {_kinds(rule)} records" + (f" when {rule.document['when']}" if "when" in rule.document
+    lines.append(f"Applies to: {_kinds(rule)} records" + (" (when the condition below holds)" if "when" in rule.document
                                                          else ""))
     if rule.effective_text:
         lines.append(f"In force:   {rule.effective_text}")
@@ -140,24 +143,33 @@ def explain(pack: Pack, rules: list[Rule], rule_id: str) -> str | None:
         lines.append(f"Category:   {rule.category}")
     lines.append(f"Rule file:  {rule.source}")
     lines += ["", "Why", _indent(rule.why.strip())]
-    if rule.used_variables:
-        lines += ["", "Where"]
-        lines += [_indent(f"{name} = {' '.join(expression.split())}") for name, expression in rule.used_variables]
-    lines += ["", "What must hold"]
-    if rule.assertion is not None:
-        if "for_each" in rule.document:
-            lines.append(_indent(f"for each item of {rule.document['for_each']}:"))
-        lines.append(_indent(rule.document["assert"].strip()))
-        if "warning_when" in rule.document:
-            lines.append(_indent(f"(a failure is a warning, not an error, when {rule.document['warning_when'].strip()})"))
-    elif rule.scan is not None:
-        lines.append(_indent(f"no text value matches {rule.document['scan']['pattern']}"
-                             + (" with a valid check character" if rule.scan.check else "")))
-    elif rule.history is not None:
-        lines.append(_indent(f"git history: {rule.history.check} {', '.join(rule.history.fields)}"))
-    lines += ["", "Message", _indent(rule.message_text.strip()), "", "Examples"]
+    if example_findings:
+        lines += ["", "What a finding says (on the rule's own examples)"]
+        for name, message in example_findings:
+            lines += [_indent(f"{name}:"), _indent(_indent(message))]
+    lines += ["", "Examples"]
     for example in rule.examples:
         lines.append(_indent(f"{example['expect']}: {example['name']}"))
+    lines += ["", "How it is checked (CEL, for the rule's authors)"]
+    if "when" in rule.document:
+        lines += [_indent("Applies when:"), _indent(_indent(rule.document["when"].strip()))]
+    if rule.used_variables:
+        lines += [_indent("Where:")]
+        lines += [_indent(_indent(f"{name} = {' '.join(expression.split())}")) for name, expression in rule.used_variables]
+    lines += [_indent("What must hold:")]
+    if rule.assertion is not None:
+        if "for_each" in rule.document:
+            lines.append(_indent(_indent(f"for each item of {rule.document['for_each']}:")))
+        lines.append(_indent(_indent(rule.document["assert"].strip())))
+        if "warning_when" in rule.document:
+            lines.append(_indent(_indent(f"(a failure is a warning, not an error, when "
+                                         f"{rule.document['warning_when'].strip()})")))
+    elif rule.scan is not None:
+        lines.append(_indent(_indent(f"no text value matches {rule.document['scan']['pattern']}"
+                                     + (" with a valid check character" if rule.scan.check else ""))))
+    elif rule.history is not None:
+        lines.append(_indent(_indent(f"git history: {rule.history.check} {', '.join(rule.history.fields)}")))
+    lines += [_indent("Message:"), _indent(_indent(rule.message_text.strip()))]
     return "\n".join(lines) + "\n"
 
 
