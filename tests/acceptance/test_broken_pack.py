@@ -75,10 +75,11 @@ CASES: dict[str, tuple[Callable[[Path], None], str]] = {
         "Check its spelling, or remove it"),
     "CEL syntax error": (
         rule_edit("assert: record.id == file.stem", "assert: record.id == (file.stem"),
-        "rules/checks/x.yaml:7:9: assert: at 1:24: Syntax error: missing ')' at '<EOF>'"),
+        "rules/checks/x.yaml:7:9: assert: a '(' is not closed: add the ')' that closes it, near '= (file.stem'"),
     "CEL undeclared variable": (
         rule_edit("assert: record.id == file.stem", "assert: record.id == flie.stem"),
-        "rules/checks/x.yaml:7:9: assert: at 1:18: undeclared reference to 'flie.stem' (in container '')"),
+        "rules/checks/x.yaml:7:9: assert: 'flie' is not a name this rule can read. Did you mean 'file'? The names it "
+        "can read are: calendar, file, placements, policy, record, rule_ids, rules, same_id, settings, today, trust"),
     "bad regular expression": (
         rule_edit("assert: record.id == file.stem\n", SCAN),
         "rules/checks/x.yaml:8:12: scan.pattern is not a valid regular expression: unterminated character set at "

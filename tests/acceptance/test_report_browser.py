@@ -133,7 +133,7 @@ def test_a_broken_report_declaration_stops_with_its_file_and_line(run_cli: Run, 
     line = text[:text.index("group_by: record.school +")].count("\n") + 1
     done = run_cli("report", "--today", TODAY, "--pack", pack, "--output", tmp_path / "r.html", cwd=register_copy)
     assert (done.returncode, done.stdout) == (2, "")
-    assert re.fullmatch(rf"ap-lint: error: rules/report\.yaml:{line}:15: breakdowns\.by-school\.group_by: at .+\n",
+    assert re.fullmatch(rf"ap-lint: error: rules/report\.yaml:{line}:15: breakdowns\.by-school\.group_by: the expression stops before it is complete.+\n",
                         done.stderr), done.stderr
     assert not (tmp_path / "r.html").exists()
 

@@ -441,9 +441,9 @@ def _line_of(text: str, needle: str) -> int:
 
 @pytest.mark.parametrize(("old", "new", "message"), [
     ("    group_by: record.school\n", "    group_by: record.school +\n",
-     "breakdowns.by-school.group_by: at "),
+     "breakdowns.by-school.group_by: the expression stops before it is complete"),
     ("    group_by: record.school\n", "    group_by: schol.name\n",
-     "breakdowns.by-school.group_by: at 1:6: undeclared reference to 'schol.name' (in container '')"),
+     "breakdowns.by-school.group_by: 'schol' is not a name this rule can read. Did you mean 'school'?"),
     ("  by-school:\n    title: Placements by school\n    kind: placement\n",
      "  by-school:\n    title: Placements by school\n    kind: placemint\n",
      "breakdowns.by-school.kind: 'placemint' is not a kind in rules/pack.yaml"),

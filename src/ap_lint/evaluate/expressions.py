@@ -17,6 +17,7 @@ from cel_expr_python.ext.ext_math import ExtMath
 from cel_expr_python.ext.ext_optional import ExtOptional
 from cel_expr_python.ext.ext_strings import ExtStrings
 
+from ap_lint.evaluate.celerrors import plain_error
 from ap_lint.evaluate.functions import FUNCTIONS, OVERLOADS
 from ap_lint.memo import PackMemo, digest_of
 
@@ -260,7 +261,7 @@ class Environment:
         try:
             compiled = self._env.compile(source)
         except RuntimeError as error:
-            raise ExpressionError(_first_line(str(error))) from None
+            raise ExpressionError(plain_error(_first_line(str(error)), source, self.variables, FUNCTIONS)) from None
         if self.memo is not None:
             self.memo.remember_blob("cel", key, compiled.serialize())
         return Program(source, compiled)
