@@ -26,6 +26,7 @@ from ap_lint.errors import PolicyPackError
 from ap_lint.findings import Finding, format_path, parse_path
 from ap_lint.git.runner import commit_snapshot
 from ap_lint.load.register import RECORDS_DIR, Record, SourceFile, discover, record_from_bytes
+from ap_lint.evaluate.engine import RULE_ERROR
 from ap_lint.evaluate.rules import Rule
 
 
@@ -227,9 +228,17 @@ class ExampleRunner:
     def judge(self, rule: Rule, index: int, example: dict[str, Any], findings: list[Finding],
               subject_file: str | None) -> ExampleOutcome:
         """Whether the findings are what the example expects of its rule on its subject."""
-        mine = tuple(f for f in findings if f.rule == rule.id and (subject_file is None or f.file == subject_file))
+        on_subject = [f for f in findings if subject_file is None or f.file == subject_file]
+        mine = tuple(f for f in on_subject if f.rule == rule.id)
         expect = example["expect"]
         name = example["name"]
+        # A rule that could not be evaluated on the subject tells nothing about it: the example fails, whatever it
+        # expects (the engine's rule-error names the rule it is about first in its message).
+        broken = tuple(f for f in on_subject if f.rule == RULE_ERROR and f.message.startswith(f"Rule '{rule.id}' "))
+        if broken:
+            first = broken[0]
+            return ExampleOutcome(rule, index, name, expect, False, "the rule could not be evaluated on "
+                                  f"{first.file}:{first.line}:{first.column}: {first.message}", broken)
         if expect == "pass":
             others = [f for f in findings if f.severity == "error" and not f.is_waived and f.rule != rule.id]
             if mine:
@@ -239,7 +248,7 @@ class ExampleRunner:
                 return ExampleOutcome(rule, index, name, expect, False, f"other errors: {others[0].message}")
             return ExampleOutcome(rule, index, name, expect, True, "no finding, as expected")
         if not mine:
-            other = [f"{f.rule} at {f.path_text}" for f in findings if f.severity == "error"][:3]
+            other = [f"{f.rule} at {f.file}:{f.line}:{f.column}" for f in findings if f.severity == "error"][:3]
             return ExampleOutcome(rule, index, name, expect, False,
                                   "expected a finding, got none" + (f" (other errors: {', '.join(other)})"
                                                                     if other else ""))
