@@ -378,6 +378,7 @@ def load_pack(root: Path, memo: PackMemo | None = None) -> Pack:
 
     rule_documents: list[tuple[str, dict[str, Any]]] = []
     checks = root / CHECKS_DIR
+    _refuse_unread_rule_files(root)
     for path in sorted(checks.glob("*.yaml")) if checks.is_dir() else []:
         relative = path.relative_to(root)
         rule_documents.append((relative.as_posix(), load_pack_yaml(root, relative, "rule", digest, files, memo)))
@@ -397,6 +398,26 @@ def load_pack(root: Path, memo: PackMemo | None = None) -> Pack:
         digest=digest.hexdigest(), files=files, word_lists=word_lists,
         variables=dict(config.get("variables") or {}),
     )
+
+
+def _refuse_unread_rule_files(root: Path) -> None:
+    """A file in rules/checks/ that is not read as a rule (x.yml, a subfolder's x.yaml) stops the run: it would
+    be ignored without a word. Hidden files (an editor's) are left alone."""
+    checks = root / CHECKS_DIR
+    for path in sorted(checks.rglob("*")) if checks.is_dir() else []:
+        relative = path.relative_to(checks)
+        if any(part.startswith(".") for part in relative.parts) or path.is_dir():
+            continue
+        if len(relative.parts) == 1 and path.suffix == ".yaml":
+            continue
+        wanted = (CHECKS_DIR / f"{path.stem}.yaml").as_posix()
+        hint = (f"Rename it to {wanted}" if len(relative.parts) == 1 else f"Move it to {wanted}")
+        noun = "rule file"
+        if path.suffix.lower() not in (".yaml", ".yml"):
+            noun, hint = "file", f"Move it out of {CHECKS_DIR.as_posix()}/, or, if it is a rule, {hint[0].lower()}{hint[1:]}"
+        raise PolicyPackError(f"this {noun} is not read: rule files end in .yaml and sit directly in "
+                              f"{CHECKS_DIR.as_posix()}/. {hint}", file=path.relative_to(root).as_posix(),
+                              line=1, column=1)
 
 
 class SchemaProblem(Exception):

@@ -61,6 +61,15 @@ def write(relative: str, text: str) -> Callable[[Path], None]:
     return edit
 
 
+def move_rule(relative: str) -> Callable[[Path], None]:
+    """Move the rule file rules/checks/x.yaml to ``relative`` (its id changed to the new file name's)."""
+    def edit(root: Path) -> None:
+        target = root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        (root / "rules" / "checks" / "x.yaml").rename(target)
+    return edit
+
+
 #: case -> (how the pack is broken, the one line ap-lint must print on stderr)
 CASES: dict[str, tuple[Callable[[Path], None], str]] = {
     "invalid YAML in a rule": (
@@ -83,6 +92,14 @@ CASES: dict[str, tuple[Callable[[Path], None], str]] = {
         rule_edit("assert: record.id == file.stem\n", SCAN),
         "rules/checks/x.yaml:8:12: scan.pattern is not a valid regular expression: unterminated character set at "
         "position 0"),
+    "rule file ending in .yml": (
+        move_rule("rules/checks/x.yml"),
+        "rules/checks/x.yml:1:1: this rule file is not read: rule files end in .yaml and sit directly in "
+        "rules/checks/. Rename it to rules/checks/x.yaml"),
+    "rule file in a subfolder": (
+        move_rule("rules/checks/extra/x.yaml"),
+        "rules/checks/extra/x.yaml:1:1: this rule file is not read: rule files end in .yaml and sit directly in "
+        "rules/checks/. Move it to rules/checks/x.yaml"),
     "schema that is not JSON": (
         write("schemas/school.schema.json", '{\n  "type": "object",,\n}\n'),
         "ap-lint: error: schemas/school.schema.json:2:20: not valid JSON: Expecting property name enclosed in double "
