@@ -22,6 +22,7 @@ from ap_lint.errors import PolicyPackError
 from ap_lint.findings import parse_path
 from ap_lint.load.loader import load_record
 from ap_lint.load.positions import compose_positions, locate
+from ap_lint.load.syntax import braced_hint
 from ap_lint.load.validate import schema_surely_valid, surely_valid
 from ap_lint.memo import PackMemo, digest_of
 from ap_lint.wordlists import word_list
@@ -212,7 +213,10 @@ def _refuse_if_invalid(raw: bytes, name: str, schema: dict[str, Any], data: Any)
     message = error.message
     positions = compose_positions(raw.decode("utf-8"))
     line, column = locate(positions, at)
-    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+    if (error.validator == "type" and isinstance(error.instance, dict) and "string" in error.validator_value
+            and at and isinstance(at[-1], str) and raw.decode("utf-8").split("\n")[line - 1][column - 1:].startswith("{")):
+        message, where = braced_hint(at[-1]), ""  # text that YAML read as a mapping
+    elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
         known = set(error.schema.get("properties", {})) if isinstance(error.schema, dict) else set()
         unknown = next((key for key in error.instance if key not in known), None)
         if unknown is not None:  # point at the unknown field itself, and say which fields there are

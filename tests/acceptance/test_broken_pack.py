@@ -100,6 +100,19 @@ CASES: dict[str, tuple[Callable[[Path], None], str]] = {
         move_rule("rules/checks/extra/x.yaml"),
         "rules/checks/extra/x.yaml:1:1: this rule file is not read: rule files end in .yaml and sit directly in "
         "rules/checks/. Move it to rules/checks/x.yaml"),
+    "message that starts with '{' and goes on": (
+        rule_edit("message: The school's id must", "message: {record.id} must"),
+        "rules/checks/x.yaml:9:10: This is not valid YAML: did not find expected key. message starts with '{', so "
+        "YAML reads it as a mapping: put the whole message in quotes, or write it on the next lines after "
+        "`message: >-`."),
+    "message that is only a '{...}'": (
+        rule_edit("message: The school's id must equal the name of its file.", "message: {record.id}"),
+        "rules/checks/x.yaml:9:10: message starts with '{', so YAML reads it as a mapping: put the whole message "
+        "in quotes, or write it on the next lines after `message: >-`."),
+    "at that is only a '{...}'": (
+        rule_edit("at: id", "at: {record.id}"),
+        "rules/checks/x.yaml:8:5: at starts with '{', so YAML reads it as a mapping: put the whole value in "
+        "quotes, or write it on the next lines after `at: >-`."),
     "schema that is not JSON": (
         write("schemas/school.schema.json", '{\n  "type": "object",,\n}\n'),
         "ap-lint: error: schemas/school.schema.json:2:20: not valid JSON: Expecting property name enclosed in double "
