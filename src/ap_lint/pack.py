@@ -386,6 +386,7 @@ def load_pack(root: Path, memo: PackMemo | None = None) -> Pack:
     for path in sorted(checks.glob("*.yaml")) if checks.is_dir() else []:
         relative = path.relative_to(root)
         rule_documents.append((relative.as_posix(), load_pack_yaml(root, relative, "rule", digest, files, memo)))
+        _refuse_empty_period(root, *rule_documents[-1])
 
     word_lists = {name: word_list(name, spec, digest, memo, PACK_FILE.as_posix()) for name, spec in
                   (config.get("word_lists") or {}).items()}
@@ -402,6 +403,16 @@ def load_pack(root: Path, memo: PackMemo | None = None) -> Pack:
         digest=digest.hexdigest(), files=files, word_lists=word_lists,
         variables=dict(config.get("variables") or {}),
     )
+
+
+def _refuse_empty_period(root: Path, name: str, document: dict[str, Any]) -> None:
+    """A rule whose ``effective`` period ends before it starts would never apply: stop at its ``until``."""
+    effective = document.get("effective") or {}
+    start, end = effective.get("from"), effective.get("until")
+    if start is not None and end is not None and str(end) < str(start):
+        line, column = locate(compose_positions((root / name).read_text("utf-8")), ("effective", "until"))
+        raise PolicyPackError(f"effective.until ({end}) is before effective.from ({start}): the rule would never "
+                              "apply; correct one of them.", file=name, line=line, column=column)
 
 
 def _refuse_unread_rule_files(root: Path) -> None:

@@ -113,6 +113,10 @@ CASES: dict[str, tuple[Callable[[Path], None], str]] = {
         rule_edit("at: id", "at: {record.id}"),
         "rules/checks/x.yaml:8:5: at starts with '{', so YAML reads it as a mapping: put the whole value in "
         "quotes, or write it on the next lines after `at: >-`."),
+    "effective until before from": (
+        rule_edit("severity: error\n", "severity: error\neffective:\n  from: 2026-09-01\n  until: 2026-08-01\n"),
+        "rules/checks/x.yaml:8:10: effective.until (2026-08-01) is before effective.from (2026-09-01): the rule "
+        "would never apply; correct one of them."),
     "schema that is not JSON": (
         write("schemas/school.schema.json", '{\n  "type": "object",,\n}\n'),
         "ap-lint: error: schemas/school.schema.json:2:20: not valid JSON: Expecting property name enclosed in double "
