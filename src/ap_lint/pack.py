@@ -25,6 +25,7 @@ from ap_lint.load.positions import compose_positions, locate
 from ap_lint.load.syntax import braced_hint
 from ap_lint.load.validate import schema_surely_valid, surely_valid
 from ap_lint.memo import PackMemo, digest_of
+from ap_lint.pack_clauses import refuse_repeated_clause_ids, refuse_unknown_schema_clauses
 from ap_lint.wordlists import word_list
 
 PACK_FILE = Path("rules") / "pack.yaml"
@@ -323,6 +324,7 @@ def load_pack(root: Path, memo: PackMemo | None = None) -> Pack:
 
     kinds: dict[str, KindSpec] = {}
     schemas: dict[str, dict[str, Any]] = {}
+    schema_texts: dict[str, bytes] = {}
     for name, spec in config["kinds"].items():
         kind = KindSpec(
             name=name, files=spec["files"], schema=spec.get("schema"),
@@ -350,6 +352,7 @@ def load_pack(root: Path, memo: PackMemo | None = None) -> Pack:
                 raise PolicyPackError(f"not a valid JSON Schema at {where or 'the top'}: {error.message}",
                                       file=kind.schema, line=line, column=column) from None
             schemas[name] = schema
+            schema_texts[name] = raw
 
     relations: dict[str, list[Relation]] = {}
     for kind_name, named in (config.get("relations") or {}).items():
@@ -373,12 +376,15 @@ def load_pack(root: Path, memo: PackMemo | None = None) -> Pack:
         policy_document = policy["document"]
         text = _read(root, Path(policy_document), digest, files).decode("utf-8")
         reasons = policy.get("not_checkable", {})
+        refuse_repeated_clause_ids(text, policy_document, _CLAUSE)
         parsed = parse_clauses(text)
         for clause_id in reasons:
             if clause_id not in parsed:
                 raise PolicyPackError(f"not_checkable names '{clause_id}', which the policy does not have",
                                       file=PACK_FILE.as_posix())
         clauses = {cid: Clause(cid, sentence, reasons.get(cid)) for cid, sentence in parsed.items()}
+        for name, raw in schema_texts.items() if clauses else ():
+            refuse_unknown_schema_clauses(schemas[name], raw, kinds[name].schema or name, set(clauses))
 
     rule_documents: list[tuple[str, dict[str, Any]]] = []
     checks = root / CHECKS_DIR
