@@ -90,7 +90,8 @@ def _pack_state(pack_root: Path, files: Sequence[str]) -> str:
     """The digest of a pack's files as they are now, and of which rule files and settings it has: the same
     digest, the same pack (``""`` when a file cannot be read)."""
     digest = hashlib.blake2b(digest_size=16)
-    rule_files = sorted(path.name for path in (pack_root / CHECKS_DIR).glob("*.yaml"))
+    # every file under rules/checks/, not only the rule files: one that is not read is refused when the pack loads
+    rule_files = sorted(path.relative_to(pack_root).as_posix() for path in (pack_root / CHECKS_DIR).rglob("*"))
     digest.update("\0".join(rule_files).encode() + b"\1" + str((pack_root / SETTINGS_FILE).is_file()).encode())
     for name in files:
         try:

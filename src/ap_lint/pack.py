@@ -22,8 +22,10 @@ from ap_lint.errors import PolicyPackError
 from ap_lint.findings import parse_path
 from ap_lint.load.loader import load_record
 from ap_lint.load.positions import compose_positions, locate
+from ap_lint.load.syntax import braced_hint
 from ap_lint.load.validate import schema_surely_valid, surely_valid
 from ap_lint.memo import PackMemo, digest_of
+from ap_lint.pack_clauses import refuse_repeated_clause_ids, refuse_unknown_schema_clauses
 from ap_lint.wordlists import word_list
 
 PACK_FILE = Path("rules") / "pack.yaml"
@@ -212,7 +214,10 @@ def _refuse_if_invalid(raw: bytes, name: str, schema: dict[str, Any], data: Any)
     message = error.message
     positions = compose_positions(raw.decode("utf-8"))
     line, column = locate(positions, at)
-    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+    if (error.validator == "type" and isinstance(error.instance, dict) and "string" in error.validator_value
+            and at and isinstance(at[-1], str) and raw.decode("utf-8").split("\n")[line - 1][column - 1:].startswith("{")):
+        message, where = braced_hint(at[-1]), ""  # text that YAML read as a mapping
+    elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
         known = set(error.schema.get("properties", {})) if isinstance(error.schema, dict) else set()
         unknown = next((key for key in error.instance if key not in known), None)
         if unknown is not None:  # point at the unknown field itself, and say which fields there are
@@ -319,6 +324,7 @@ def load_pack(root: Path, memo: PackMemo | None = None) -> Pack:
 
     kinds: dict[str, KindSpec] = {}
     schemas: dict[str, dict[str, Any]] = {}
+    schema_texts: dict[str, bytes] = {}
     for name, spec in config["kinds"].items():
         kind = KindSpec(
             name=name, files=spec["files"], schema=spec.get("schema"),
@@ -346,6 +352,7 @@ def load_pack(root: Path, memo: PackMemo | None = None) -> Pack:
                 raise PolicyPackError(f"not a valid JSON Schema at {where or 'the top'}: {error.message}",
                                       file=kind.schema, line=line, column=column) from None
             schemas[name] = schema
+            schema_texts[name] = raw
 
     relations: dict[str, list[Relation]] = {}
     for kind_name, named in (config.get("relations") or {}).items():
@@ -369,18 +376,23 @@ def load_pack(root: Path, memo: PackMemo | None = None) -> Pack:
         policy_document = policy["document"]
         text = _read(root, Path(policy_document), digest, files).decode("utf-8")
         reasons = policy.get("not_checkable", {})
+        refuse_repeated_clause_ids(text, policy_document, _CLAUSE)
         parsed = parse_clauses(text)
         for clause_id in reasons:
             if clause_id not in parsed:
                 raise PolicyPackError(f"not_checkable names '{clause_id}', which the policy does not have",
                                       file=PACK_FILE.as_posix())
         clauses = {cid: Clause(cid, sentence, reasons.get(cid)) for cid, sentence in parsed.items()}
+        for name, raw in schema_texts.items() if clauses else ():
+            refuse_unknown_schema_clauses(schemas[name], raw, kinds[name].schema or name, set(clauses))
 
     rule_documents: list[tuple[str, dict[str, Any]]] = []
     checks = root / CHECKS_DIR
+    _refuse_unread_rule_files(root)
     for path in sorted(checks.glob("*.yaml")) if checks.is_dir() else []:
         relative = path.relative_to(root)
         rule_documents.append((relative.as_posix(), load_pack_yaml(root, relative, "rule", digest, files, memo)))
+        _refuse_empty_period(root, *rule_documents[-1])
 
     word_lists = {name: word_list(name, spec, digest, memo, PACK_FILE.as_posix()) for name, spec in
                   (config.get("word_lists") or {}).items()}
@@ -397,6 +409,36 @@ def load_pack(root: Path, memo: PackMemo | None = None) -> Pack:
         digest=digest.hexdigest(), files=files, word_lists=word_lists,
         variables=dict(config.get("variables") or {}),
     )
+
+
+def _refuse_empty_period(root: Path, name: str, document: dict[str, Any]) -> None:
+    """A rule whose ``effective`` period ends before it starts would never apply: stop at its ``until``."""
+    effective = document.get("effective") or {}
+    start, end = effective.get("from"), effective.get("until")
+    if start is not None and end is not None and str(end) < str(start):
+        line, column = locate(compose_positions((root / name).read_text("utf-8")), ("effective", "until"))
+        raise PolicyPackError(f"effective.until ({end}) is before effective.from ({start}): the rule would never "
+                              "apply; correct one of them.", file=name, line=line, column=column)
+
+
+def _refuse_unread_rule_files(root: Path) -> None:
+    """A file in rules/checks/ that is not read as a rule (x.yml, a subfolder's x.yaml) stops the run: it would
+    be ignored without a word. Hidden files (an editor's) are left alone."""
+    checks = root / CHECKS_DIR
+    for path in sorted(checks.rglob("*")) if checks.is_dir() else []:
+        relative = path.relative_to(checks)
+        if any(part.startswith(".") for part in relative.parts) or path.is_dir():
+            continue
+        if len(relative.parts) == 1 and path.suffix == ".yaml":
+            continue
+        wanted = (CHECKS_DIR / f"{path.stem}.yaml").as_posix()
+        hint = (f"Rename it to {wanted}" if len(relative.parts) == 1 else f"Move it to {wanted}")
+        noun = "rule file"
+        if path.suffix.lower() not in (".yaml", ".yml"):
+            noun, hint = "file", f"Move it out of {CHECKS_DIR.as_posix()}/, or, if it is a rule, {hint[0].lower()}{hint[1:]}"
+        raise PolicyPackError(f"this {noun} is not read: rule files end in .yaml and sit directly in "
+                              f"{CHECKS_DIR.as_posix()}/. {hint}", file=path.relative_to(root).as_posix(),
+                              line=1, column=1)
 
 
 class SchemaProblem(Exception):

@@ -61,6 +61,29 @@ def write(relative: str, text: str) -> Callable[[Path], None]:
     return edit
 
 
+def replace(relative: str, old: str, new: str) -> Callable[[Path], None]:
+    def edit(root: Path) -> None:
+        text = (root / relative).read_text("utf-8")
+        assert old in text
+        (root / relative).write_text(text.replace(old, new, 1), "utf-8")
+    return edit
+
+
+POLICY = "policy/offsite-alternative-provision-principles.md"
+CLAUSES = ("added-value, behaviour.direction, behaviour.reintegration, behaviour.review, behaviour.terms, medical, "
+           "policy.review, provider.quality, provider.registration, provider.safeguarding, provider.staff, "
+           "purpose.inclusion, purpose.limited, rationale, statutory-guidance, unregistered.approval")
+
+
+def move_rule(relative: str) -> Callable[[Path], None]:
+    """Move the rule file rules/checks/x.yaml to ``relative`` (its id changed to the new file name's)."""
+    def edit(root: Path) -> None:
+        target = root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        (root / "rules" / "checks" / "x.yaml").rename(target)
+    return edit
+
+
 #: case -> (how the pack is broken, the one line ap-lint must print on stderr)
 CASES: dict[str, tuple[Callable[[Path], None], str]] = {
     "invalid YAML in a rule": (
@@ -84,6 +107,44 @@ CASES: dict[str, tuple[Callable[[Path], None], str]] = {
         rule_edit("assert: record.id == file.stem\n", SCAN),
         "rules/checks/x.yaml:8:12: scan.pattern is not a valid regular expression: unterminated character set at "
         "position 0"),
+    "rule file ending in .yml": (
+        move_rule("rules/checks/x.yml"),
+        "rules/checks/x.yml:1:1: this rule file is not read: rule files end in .yaml and sit directly in "
+        "rules/checks/. Rename it to rules/checks/x.yaml"),
+    "rule file in a subfolder": (
+        move_rule("rules/checks/extra/x.yaml"),
+        "rules/checks/extra/x.yaml:1:1: this rule file is not read: rule files end in .yaml and sit directly in "
+        "rules/checks/. Move it to rules/checks/x.yaml"),
+    "message that starts with '{' and goes on": (
+        rule_edit("message: The school's id must", "message: {record.id} must"),
+        "rules/checks/x.yaml:9:10: This is not valid YAML: did not find expected key. message starts with '{', so "
+        "YAML reads it as a mapping: put the whole message in quotes, or write it on the next lines after "
+        "`message: >-`."),
+    "message that is only a '{...}'": (
+        rule_edit("message: The school's id must equal the name of its file.", "message: {record.id}"),
+        "rules/checks/x.yaml:9:10: message starts with '{', so YAML reads it as a mapping: put the whole message "
+        "in quotes, or write it on the next lines after `message: >-`."),
+    "at that is only a '{...}'": (
+        rule_edit("at: id", "at: {record.id}"),
+        "rules/checks/x.yaml:8:5: at starts with '{', so YAML reads it as a mapping: put the whole value in "
+        "quotes, or write it on the next lines after `at: >-`."),
+    "effective until before from": (
+        rule_edit("severity: error\n", "severity: error\neffective:\n  from: 2026-09-01\n  until: 2026-08-01\n"),
+        "rules/checks/x.yaml:8:10: effective.until (2026-08-01) is before effective.from (2026-09-01): the rule "
+        "would never apply; correct one of them."),
+    "schema x-clause that the policy does not have": (
+        replace("schemas/placement.schema.json", '"x-clause": "rationale"', '"x-clause": "reasons"'),
+        f"schemas/placement.schema.json:93:19: x-clause 'reasons' is not in the policy ({CLAUSES}): use one of "
+        "these, or mark the clause in the policy with {#reasons}."),
+    "schema x-unknown-field clause that the policy does not have": (
+        replace("schemas/placement.schema.json", '"rule": "privacy-unknown-field",',
+                '"rule": "privacy-unknown-field",\n        "clause": "nowhere",'),
+        f"schemas/placement.schema.json:27:19: x-unknown-field.clause 'nowhere' is not in the policy ({CLAUSES}): "
+        "use one of these, or mark the clause in the policy with {#nowhere}."),
+    "clause id twice in the policy": (
+        replace(POLICY, "{#added-value}", "{#medical}"),
+        f"{POLICY}:54:51: clause id 'medical' appears twice in the policy (lines 53 and 54): each clause needs "
+        "its own id."),
     "schema that is not JSON": (
         write("schemas/school.schema.json", '{\n  "type": "object",,\n}\n'),
         "ap-lint: error: schemas/school.schema.json:2:20: not valid JSON: Expecting property name enclosed in double "

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import difflib
 import fnmatch
 import shutil
 import tempfile
@@ -25,7 +26,9 @@ from ap_lint.checker import Checker, CheckOptions
 from ap_lint.errors import PolicyPackError
 from ap_lint.findings import Finding, format_path, parse_path
 from ap_lint.git.runner import commit_snapshot
+from ap_lint.load.positions import compose_positions, locate
 from ap_lint.load.register import RECORDS_DIR, Record, SourceFile, discover, record_from_bytes
+from ap_lint.evaluate.engine import RULE_ERROR
 from ap_lint.evaluate.rules import Rule
 
 
@@ -119,17 +122,52 @@ class ExampleRunner:
         for rule in rules:
             run = self.run_one if rule.history is None else self.run_history
             for index, example in enumerate(rule.examples):
+                self._check_subject(rule, index, example)
                 outcomes.append(run(rule, index, example))
         return outcomes
 
-    def register_for(self, example: dict[str, Any]) -> dict[str, Any]:
+    def _refuse(self, rule: Rule, index: int, key: str, message: str) -> PolicyPackError:
+        """A broken example, at the line of its ``key`` (``subject``, ``edit``) in the rule file."""
+        text = (self.checker.pack.root / rule.source).read_text("utf-8")
+        line, column = locate(compose_positions(text), ("examples", index, key), key=True)
+        return PolicyPackError(message, file=rule.source, line=line, column=column)
+
+    def _kind_of_key(self, key: str) -> str | None:
+        if key in self.sources:
+            return self.sources[key].kind
+        document = next((d for d in self.documents if d.file == key), None)
+        return document.kind if document is not None else None
+
+    def _unknown(self, rule: Rule, key: str) -> str:
+        """What to write instead of ``key``, a record the examples register does not have."""
+        candidates = sorted(k for k in self.base if self._kind_of_key(k) in rule.kinds) or sorted(self.base)
+        near = difflib.get_close_matches(key, candidates, n=1, cutoff=0.5) or candidates[:1]
+        return ("which the examples register does not have: write the path of one of its records under "
+                f"{RECORDS_DIR}/, without .yaml" + (f" (for example {near[0]})" if near else ""))
+
+    def _check_subject(self, rule: Rule, index: int, example: dict[str, Any]) -> None:
+        """An example's subject is a record of the examples register (or one it creates) of a kind the rule
+        applies to: otherwise no finding on it would be no news, and a pass example would always pass."""
+        subject = example.get("subject")
+        if not subject or subject in (example.get("create") or {}):
+            return
+        kind = self._kind_of_key(subject)
+        if kind is None:
+            raise self._refuse(rule, index, "subject", f"example '{example['name']}' names the subject {subject}, "
+                               + self._unknown(rule, subject))
+        if kind not in rule.kinds:
+            raise self._refuse(rule, index, "subject", f"example '{example['name']}' names the subject {subject}, "
+                               f"a {kind} record, but the rule applies to {' and '.join(rule.kinds)} records: "
+                               "name one of those as the subject")
+
+    def register_for(self, example: dict[str, Any], rule: Rule, index: int) -> dict[str, Any]:
         data = copy.deepcopy(self.base)
         for key, change in (example.get("edit") or {}).items():
             if key in self.document_files:
                 continue  # a document (the policy) is edited in run_one
             if key not in data:
-                raise PolicyPackError(f"example '{example['name']}' edits {key}, which the examples register "
-                                      "does not have")
+                raise self._refuse(rule, index, "edit", f"example '{example['name']}' edits {key}, "
+                                   + self._unknown(rule, key))
             if change.get("delete"):
                 del data[key]
                 continue
@@ -139,7 +177,7 @@ class ExampleRunner:
         return data
 
     def run_one(self, rule: Rule, index: int, example: dict[str, Any]) -> ExampleOutcome:
-        data = self.register_for(example)
+        data = self.register_for(example, rule, index)
         subject = example.get("subject") or next(iter({**(example.get("edit") or {}),
                                                        **(example.get("create") or {})}), None)
         texts: dict[str, str] = {}
@@ -193,7 +231,7 @@ class ExampleRunner:
         if shutil.which("git") is None:
             return ExampleOutcome(rule, index, example["name"], example["expect"], False,
                                   "git is not installed, so this history example could not run")
-        data = self.register_for(example)
+        data = self.register_for(example, rule, index)
         today = self._today(example)
         with tempfile.TemporaryDirectory(prefix="ap-lint-example-") as folder:
             root = Path(folder)
@@ -227,9 +265,17 @@ class ExampleRunner:
     def judge(self, rule: Rule, index: int, example: dict[str, Any], findings: list[Finding],
               subject_file: str | None) -> ExampleOutcome:
         """Whether the findings are what the example expects of its rule on its subject."""
-        mine = tuple(f for f in findings if f.rule == rule.id and (subject_file is None or f.file == subject_file))
+        on_subject = [f for f in findings if subject_file is None or f.file == subject_file]
+        mine = tuple(f for f in on_subject if f.rule == rule.id)
         expect = example["expect"]
         name = example["name"]
+        # A rule that could not be evaluated on the subject tells nothing about it: the example fails, whatever it
+        # expects (the engine's rule-error names the rule it is about first in its message).
+        broken = tuple(f for f in on_subject if f.rule == RULE_ERROR and f.message.startswith(f"Rule '{rule.id}' "))
+        if broken:
+            first = broken[0]
+            return ExampleOutcome(rule, index, name, expect, False, "the rule could not be evaluated on "
+                                  f"{first.file}:{first.line}:{first.column}: {first.message}", broken)
         if expect == "pass":
             others = [f for f in findings if f.severity == "error" and not f.is_waived and f.rule != rule.id]
             if mine:
@@ -239,7 +285,7 @@ class ExampleRunner:
                 return ExampleOutcome(rule, index, name, expect, False, f"other errors: {others[0].message}")
             return ExampleOutcome(rule, index, name, expect, True, "no finding, as expected")
         if not mine:
-            other = [f"{f.rule} at {f.path_text}" for f in findings if f.severity == "error"][:3]
+            other = [f"{f.rule} at {f.file}:{f.line}:{f.column}" for f in findings if f.severity == "error"][:3]
             return ExampleOutcome(rule, index, name, expect, False,
                                   "expected a finding, got none" + (f" (other errors: {', '.join(other)})"
                                                                     if other else ""))

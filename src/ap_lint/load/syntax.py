@@ -33,6 +33,29 @@ _YAML_HINTS = {
 }
 
 
+_BRACED_VALUE = re.compile(r"^(?P<lead>\s*(?:-\s+)*)(?P<key>[^\s#:'\"{\[-][^:#]*?):[ \t]+\{")
+
+
+def braced_hint(field: str) -> str:
+    """What to do about a text value that starts with '{', which YAML reads as a mapping."""
+    noun = "message" if field == "message" else "value"
+    return (f"{field} starts with '{{', so YAML reads it as a mapping: put the whole {noun} in quotes, or write it "
+            f"on the next lines after `{field}: >-`.")
+
+
+def _braced_value(line: str, column: int) -> tuple[str, int] | None:
+    """The field of ``line`` whose value starts with '{' and was closed before ``column`` (0-based), where the
+    parser stopped (text went on after the '}'), and the column (1-based) of the '{'; or None."""
+    found = _BRACED_VALUE.match(line)
+    if found is None:
+        return None
+    brace = found.end() - 1
+    closing = line.find("}", brace)
+    if closing < 0 or closing >= column:
+        return None
+    return found.group("key").strip(), brace + 1
+
+
 def syntax_problem(error: yaml.YAMLError, text: str) -> LoadProblem:
     """The problem a parser's error stands for, located, with a hint where the error is a common one."""
     if isinstance(error, yaml.reader.ReaderError):  # a character YAML does not allow, anywhere in the file
@@ -69,6 +92,9 @@ def syntax_problem(error: yaml.YAMLError, text: str) -> LoadProblem:
     opened = _open_quote(lines, line - 1)
     if opened is not None:
         return _unclosed_quote(*opened)
+    braced = _braced_value(lines[line - 1], column - 1) if line <= len(lines) else None
+    if braced is not None:
+        hint, column = braced_hint(braced[0]), braced[1]
     message = f"This is not valid YAML: {problem}."
     if hint:
         message += f" {hint}"
