@@ -119,7 +119,8 @@ def _missing_colon(text: str) -> str:
 def _unclosed_quote(line: int, column: int) -> LoadProblem:
     """The quote opened at ``line``, ``column`` (0-based) runs on past its line."""
     return LoadProblem("yaml-syntax", "This is not valid YAML: the quote that opens here is not closed. Add the "
-                                      "closing quote at the end of the value, or remove this one.", line + 1, column + 1)
+                                      "closing quote at the end of the value, or remove this one.",
+                       line + 1, column + 1)
 
 
 _OPENING_QUOTE = re.compile(r"""^\s*(?:-\s+)*(?:[^\s'"#:][^:#]*:\s+)?(?P<quote>["'])""")

@@ -6,8 +6,9 @@ explain each error. Messages come from the schema itself: ``x-message`` on the
 failing subschema (up to the property that failed), otherwise one built from
 the property's ``title``; ``x-at`` beside an ``x-message`` names the field its
 finding points at (the field whose value made another one required);
-``x-clause`` on the nearest enclosing subschema names the policy clause; ``x-unknown-field`` on an object says what to say (and which
-rule to cite) when it has a field the schema does not know.
+``x-clause`` on the nearest enclosing subschema names the policy clause;
+``x-unknown-field`` on an object says what to say (and which rule to cite)
+when it has a field the schema does not know.
 """
 
 from __future__ import annotations
@@ -236,7 +237,9 @@ class SchemaValidator:
         if custom:
             # x-at: the field the message is about, when a condition on it requires another (status, not the record)
             shown = annotations.get("x-at")
-            at = path + (shown,) if isinstance(error.instance, dict) and shown in error.instance else path
+            at: JsonPath = path
+            if isinstance(shown, str) and isinstance(error.instance, dict) and shown in error.instance:
+                at = path + (shown,)
             yield finding(custom + _date_fix(keyword, error.instance), at=at, fixes=fixes)
             return
         if keyword == "required":
