@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ap_lint.evaluate.expressions import Environment, ExpressionError, Template
-from ap_lint.evaluate.functions import school_days_between, settings_on, value_on
+from ap_lint.evaluate.functions import in_order, school_days_between, settings_on, value_on
 
 ENV = Environment(["holder", "past", "entries", "none"])
 HOLDER = {"name": "New", "since": "2026-11-02"}
@@ -149,3 +149,11 @@ def test_a_dated_setting_s_value_on_a_day(day: str, value: int) -> None:
 def test_settings_without_dated_values_or_a_day_are_left_as_they_are() -> None:
     assert settings_on({"n": 1}, {}, "2026-01-01") == {"n": 1}
     assert settings_on({"n": 1}, {"n": PERIODS}, "") == {"n": 1}
+
+
+@pytest.mark.parametrize(("values", "expected"), [
+    ([], True), (["2026-01-05"], True), (["2026-01-05", "2026-01-05", "2026-02-01"], True),
+    (["2026-02-01", "2026-01-05"], False), ([1, 3, 2], False),
+])
+def test_in_order_says_whether_each_value_is_on_or_before_the_next(values: list[Any], expected: bool) -> None:
+    assert in_order(values) is expected

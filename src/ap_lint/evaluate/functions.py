@@ -203,6 +203,12 @@ def plural_of(count: int, one: str, many: str) -> str:
     return f"{count} {one if count == 1 else many}"
 
 
+def in_order(values: list[Any]) -> bool:
+    """Whether each value is on or before the next (dates as ``YYYY-MM-DD`` text, numbers): ``in_order(['2026-01-05',
+    '2026-02-02'])`` is true. A list of fewer than two values is in order."""
+    return all(earlier <= later for earlier, later in zip(values, values[1:]))
+
+
 #: a period's ends when it has none (ISO dates compare as text)
 _OPEN_START, _OPEN_END = "", "9999-12-31"
 
@@ -244,6 +250,7 @@ FUNCTIONS: dict[str, tuple[Callable[..., Any], str, list[str]]] = {
     "max_groups_above": (max_groups_above, "int", ["list", "double"]),
     "plural": (plural, "string", ["int", "string"]),
     "settings_on": (settings_on, "map", ["map", "map", "string"]),
+    "in_order": (in_order, "bool", ["list"]),
 }
 
 #: further signatures of a function in FUNCTIONS: name -> [(implementation, return type, parameter types)]

@@ -318,10 +318,11 @@ class RuleCompiler:
         parts: list[str] = []
         for rule in rules:
             document = rule.document
-            if rule.assertion is None or "index" in document["assert"]:
+            indexed = rule.assertion is not None and "index" in document["assert"]  # only its `when` can be screened
+            if rule.assertion is None or (indexed and rule.when_source is None):
                 continue
-            check = f"({rule.bind(document['assert'])})"
-            if "for_each" in document:
+            check = "false" if indexed else f"({rule.bind(document['assert'])})"
+            if "for_each" in document and not indexed:
                 check = _every_item(rule, document["for_each"], check)
             if rule.when_source is not None:
                 check = f"(!({rule.bind(rule.when_source)}) || {check})"
