@@ -571,3 +571,24 @@ def test_a_check_dated_after_today_does_not_count_before_a_planned_start(run_cli
     edit(register, GREYSTONE, old, new)
     found = [f for f in findings(run_cli, register) if f["file"] == GREYSTONE and f["rule"] == rule]
     assert len(found) == 1 and "riverside-2026-004" in found[0]["message"]
+
+
+HILLCREST = "records/providers/hillcrest-learning-centre.yaml"
+
+
+@pytest.mark.parametrize(("old", "new", "rule", "clause"), [
+    ("      completed_on: 2026-09-02", "      completed_on: 2026-12-02", "provider-training-not-in-future",
+     "provider.staff"),
+    ("    - received_on: 2025-09-30", "    - received_on: 2026-12-30", "provider-earlier-assurances-not-in-future",
+     "provider.safeguarding"),
+    ("  - signed_on: 2023-07-12", "  - signed_on: 2026-12-12", "provider-earlier-agreements-not-in-future",
+     "provider.quality"),
+    ("  urn: \"990201\"\n", "  urn: \"990201\"\n  since: 2026-12-01\n", "provider-registration-since-not-in-future",
+     "provider.registration"),
+], ids=["training", "an earlier assurance", "an earlier agreement", "the registration's start"])
+def test_a_provider_date_of_something_done_may_not_be_after_today(run_cli: Run, register: Path, old: str, new: str,
+                                                                   rule: str, clause: str) -> None:
+    line = edit(register, HILLCREST, old, new) + (1 if new.startswith("  urn") else 0)
+    found = [f for f in findings(run_cli, register) if f["file"] == HILLCREST and f["rule"] == rule]
+    assert [(f["line"], f["clause"], f["severity"]) for f in found] == [(line, clause, "error")]
+    assert "which is after today (2026-11-28)" in found[0]["message"]
