@@ -16,6 +16,7 @@ from typing import Callable, Sequence
 from ap_lint.cache import CheckCache, cache_problem, finding_to_json
 from ap_lint.context import RunContext
 from ap_lint.evaluate.engine import EvaluationContext, Evaluator, compiler_scan_filters, scans_may_match
+from ap_lint.evaluate.fieldcheck import refuse_unknown_fields
 from ap_lint.findings import Finding
 from ap_lint.memo import PackMemo
 from ap_lint.git.history import check_history, history_key
@@ -145,7 +146,12 @@ class Checker:
     @classmethod
     def from_pack(cls, pack: Pack, memo: PackMemo | None = None) -> "Checker":
         compiler = RuleCompiler(pack, memo)
-        return cls(pack, compiler.compile_all(), compiler, SchemaValidator(pack.schemas))
+        rules = compiler.compile_all()
+        if memo is None or not memo.knows("fields", pack.digest):  # these very pack files passed before
+            refuse_unknown_fields(pack)
+            if memo is not None:
+                memo.remember("fields", pack.digest)
+        return cls(pack, rules, compiler, SchemaValidator(pack.schemas))
 
     def run_context(self, today: str, jobs: int = 1, cache: CheckCache | None = None,
                     max_file_bytes: int = MAX_FILE_BYTES, min_parallel_items: int = MIN_PARALLEL_ITEMS) -> RunContext:

@@ -99,6 +99,15 @@ CASES: dict[str, tuple[Callable[[Path], None], str]] = {
     "CEL syntax error": (
         rule_edit("assert: record.id == file.stem", "assert: record.id == (file.stem"),
         "rules/checks/x.yaml:7:9: assert: a '(' is not closed: add the ')' that closes it, near '= (file.stem'"),
+    "a field the schema does not have": (
+        rule_edit("assert: record.id == file.stem", "assert: record.principal.nmae != ''"),
+        "rules/checks/x.yaml:7:9: assert: school records have no field record.principal.nmae: the schema allows no "
+        "other field there. Did you mean record.principal.name?"),
+    "a field the schema does not have, in a message": (
+        rule_edit("message: The school's id must equal the name of its file.",
+                  "message: The school {record.nam} must be named after its file."),
+        "rules/checks/x.yaml:9:10: message: school records have no field record.nam: the schema allows no other "
+        "field there. Did you mean record.name?"),
     "CEL undeclared variable": (
         rule_edit("assert: record.id == file.stem", "assert: record.id == flie.stem"),
         "rules/checks/x.yaml:7:9: assert: 'flie' is not a name this rule can read. Did you mean 'file'? The names it "

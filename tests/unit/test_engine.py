@@ -137,7 +137,7 @@ title: Orders carry a note
 clause: null
 severity: error
 applies_to: order
-assert: record.note != ''
+assert: record[file.stem] != ''
 message: Add a note to the order.
 why: Notes help the shop.
 examples: [{name: a, expect: pass}, {name: b, expect: fail}]
@@ -145,7 +145,7 @@ examples: [{name: a, expect: pass}, {name: b, expect: fail}]
     [row] = evaluate(tiny_register)
     assert row[:5] == (RULE_ERROR, "error", None, "records/orders/o-1.yaml", "")
     assert row[5] == ("Rule 'order-has-note' could not be checked on this record "
-                      "(NOT_FOUND: Key not found in map : \"note\"). Check the fields it reads, "
+                      "(NOT_FOUND: Key not found in map : \"o-1\"). Check the fields it reads, "
                       "or report the rule to its owners.")
 
 

@@ -1,0 +1,128 @@
+"""Field names a rule reads, checked against its kind's schema when the pack loads.
+
+CEL sees a record as a dynamic value, so ``record.pupil.yeargroup`` compiles and then fails on every record it
+is evaluated on, or renders "(not recorded)" in a message. Where the schema closes an object (it allows no
+other fields), a name it does not list can never be there: the rule file is refused at its line, with the
+field meant. Objects the schema leaves open, lists, and anything reached through a function are not judged.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any, Iterator
+
+from ap_lint.errors import PolicyPackError
+from ap_lint.load.positions import compose_positions, locate
+from ap_lint.pack import Pack
+
+#: ``record`` followed by field steps: ``.name`` or ``.?name`` (optional), up to anything else
+_CHAIN = re.compile(r"(?<![\w.])record((?:\s*\.\??\s*[A-Za-z_]\w*)+)")
+_STEP = re.compile(r"\.\??\s*([A-Za-z_]\w*)")
+#: the keys of a rule document that hold CEL (a template's text between braces is CEL too)
+KEYS = ("when", "for_each", "assert", "warning_when", "at", "message")
+
+
+def _resolve(schema: dict[str, Any], node: Any) -> Any:
+    seen = 0
+    while isinstance(node, dict) and "$ref" in node and seen < 20:
+        ref = node["$ref"]
+        if not isinstance(ref, str) or not ref.startswith("#/"):
+            return None
+        target: Any = schema
+        for part in ref[2:].split("/"):
+            target = target.get(part) if isinstance(target, dict) else None
+        node, seen = target, seen + 1
+    return node
+
+
+def _fields(schema: dict[str, Any], node: Any) -> tuple[set[str], bool] | None:
+    """The field names an object schema allows, and whether it allows no others; None if it is not an object
+    schema this can judge."""
+    node = _resolve(schema, node)
+    if not isinstance(node, dict):
+        return None
+    names = set(node.get("properties", {})) if isinstance(node.get("properties"), dict) else set()
+    closed = node.get("additionalProperties") is False and "patternProperties" not in node
+    for key in ("allOf", "anyOf", "oneOf"):
+        for part in node.get(key, []) if isinstance(node.get(key), list) else []:
+            more = _fields(schema, part)
+            if more is not None:
+                names |= more[0]
+    for key in ("then", "else"):
+        more = _fields(schema, node.get(key)) if isinstance(node.get(key), dict) else None
+        if more is not None:
+            names |= more[0]
+    return names, closed
+
+
+def _child(schema: dict[str, Any], node: Any, name: str) -> Any:
+    node = _resolve(schema, node)
+    if not isinstance(node, dict):
+        return None
+    found = node.get("properties", {}).get(name) if isinstance(node.get("properties"), dict) else None
+    for key in ("allOf", "anyOf", "oneOf"):
+        for part in node.get(key, []) if found is None and isinstance(node.get(key), list) else []:
+            found = _child(schema, part, name)
+            if found is not None:
+                break
+    return found
+
+
+def unknown_fields(schemas: list[dict[str, Any]], text: str) -> Iterator[tuple[str, str | None]]:
+    """Each ``record.…`` path in CEL ``text`` that none of ``schemas`` (the kinds a rule applies to) can hold,
+    as (the path as written, the field meant or None)."""
+    for found in _CHAIN.finditer(text):
+        steps = _STEP.findall(found.group(1))
+        end = found.end()
+        if end < len(text) and text[end:].lstrip().startswith("("):
+            steps = steps[:-1]  # the last step is a method: record.a.size()
+        for schema in schemas:
+            if _path_ok(schema, steps):
+                break
+        else:
+            yield _reason(schemas[0], steps)
+
+
+def _path_ok(schema: dict[str, Any], steps: list[str]) -> bool:
+    node: Any = schema
+    for step in steps:
+        fields = _fields(schema, node)
+        if fields is None or not fields[1]:
+            return True  # an open object (or not an object): anything may be there
+        if step not in fields[0]:
+            return False
+        node = _child(schema, node, step)
+    return True
+
+
+def _reason(schema: dict[str, Any], steps: list[str]) -> tuple[str, str | None]:
+    node: Any = schema
+    for number, step in enumerate(steps):
+        fields = _fields(schema, node)
+        if fields is not None and fields[1] and step not in fields[0]:
+            close = difflib.get_close_matches(step, sorted(fields[0]), n=1, cutoff=0.6)
+            prefix = ".".join(["record", *steps[:number]])
+            return f"{prefix}.{step}", f"{prefix}.{close[0]}" if close else None
+        node = _child(schema, node, step)
+    return ".".join(["record", *steps]), None
+
+
+def refuse_unknown_fields(pack: Pack) -> None:
+    """Stop at the first rule that reads a field its kinds' schemas cannot hold, at the key that reads it."""
+    for source, document in pack.rule_documents:
+        applies_to = document.get("applies_to")
+        kinds = applies_to if isinstance(applies_to, list) else [applies_to]
+        schemas = [pack.schemas[kind] for kind in kinds if isinstance(kind, str) and kind in pack.schemas]
+        if len(schemas) != len(kinds):
+            continue  # a kind without a schema: nothing to judge its records' fields by
+        texts: list[tuple[tuple[str, ...], str]] = [((key,), str(document[key])) for key in KEYS if key in document]
+        texts += [(("variables", name), str(text)) for name, text in (document.get("variables") or {}).items()]
+        for at, text in texts:
+            for path, meant in unknown_fields(schemas, text):
+                positions = compose_positions((pack.root / source).read_text("utf-8"))
+                line, column = locate(positions, at)
+                names = " or ".join(str(kind) for kind in kinds)
+                hint = f" Did you mean {meant}?" if meant else ""
+                raise PolicyPackError(f"{'.'.join(at)}: {names} records have no field {path}: the schema allows no "
+                                      f"other field there.{hint}", file=source, line=line, column=column)
