@@ -108,6 +108,10 @@ CASES: dict[str, tuple[Callable[[Path], None], str]] = {
                   "message: The school {record.nam} must be named after its file."),
         "rules/checks/x.yaml:9:10: message: school records have no field record.nam: the schema allows no other "
         "field there. Did you mean record.name?"),
+    "a field the schema does not have, of another record": (
+        rule_edit("assert: record.id == file.stem", "assert: trust.nmae != ''"),
+        "rules/checks/x.yaml:7:9: assert: trust records have no field trust.nmae: the schema allows no other field "
+        "there. Did you mean trust.name?"),
     "CEL undeclared variable": (
         rule_edit("assert: record.id == file.stem", "assert: record.id == flie.stem"),
         "rules/checks/x.yaml:7:9: assert: 'flie' is not a name this rule can read. Did you mean 'file'? The names it "
