@@ -1,7 +1,7 @@
 """Field names a rule reads, checked against the schemas of the records it reads when the pack loads.
 
 CEL sees a record (``record``, a looked-up record, a single record) as a dynamic value, so
-``record.pupil.yeargroup`` compiles and then fails on every record it
+``record.owner.nmae`` compiles and then fails on every record it
 is evaluated on, or renders "(not recorded)" in a message. Where the schema closes an object (it allows no
 other fields), a name it does not list can never be there: the rule file is refused at its line, with the
 field meant. Objects the schema leaves open, lists, and anything reached through a function are not judged.
