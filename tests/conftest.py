@@ -70,6 +70,26 @@ def register_copy(tmp_path: Path) -> Path:
     return root
 
 
+def copy_with_pack(root: Path) -> Path:
+    """A copy of the example register with its own copy of the policy pack (rules, schemas, policy) at ``root``."""
+    for folder in ("records", "rules", "schemas", "policy"):
+        shutil.copytree(REPO_ROOT / folder, root / folder)
+    return root
+
+
+@pytest.fixture
+def register_with_pack(tmp_path: Path) -> Path:
+    """A copy of the example register with its own policy pack, which a test may change."""
+    return copy_with_pack(tmp_path / "register")
+
+
+def readme_rule() -> str:
+    """The new rule README.md's "Add a rule" shows, as written there: the tests add exactly this file."""
+    text = (REPO_ROOT / "README.md").read_text("utf-8")
+    section = text[text.index("## Add a rule"):]
+    return section[section.index("```yaml\n") + len("```yaml\n"):section.index("```\n", section.index("```yaml"))]
+
+
 def cli_environment(**extra: str) -> dict[str, str]:
     """The environment a user's shell gives ap-lint: no colour, no date override, plus ``extra``."""
     env = {key: value for key, value in os.environ.items() if key not in SCRUBBED_VARIABLES}

@@ -214,17 +214,20 @@ class Checker:
                 and not self.validator.findings(name, record.file, record.id, record.data)]
         if len(fits) != 1:
             return None
+        from ap_lint.scaffold import ScaffoldError, record_path  # only for a record that failed its schema
+
         spec = fits[0]
-        parts = spec.files.split("/")
-        if "*" in parts[-1]:
-            parts[-1] = record.file.rpartition("/")[2]
         folder = value_at(record.data, (spec.folder_field,)) if spec.folder_field else None
-        parts = [str(folder) if "*" in part and isinstance(folder, str) and folder else part for part in parts]
+        stem = record.file.rpartition("/")[2].rpartition(".")[0]
+        try:
+            target = record_path(spec, stem, folder if isinstance(folder, str) else None)
+        except ScaffoldError:  # its folder's name is not in the record: say where such records live
+            target = spec.files
         return Finding(file=record.file, line=1, column=1, rule="file-misplaced", severity="error", record=record.id,
                        message=f"This file holds a {spec.title or spec.name} record (it matches the "
                                f"{spec.title or spec.name} schema, not the {own.title or own.name} one), but it is "
                                f"saved among the {own.title or own.name} records ({own.files}). Move it to "
-                               f"{'/'.join(parts)}.")
+                               f"{target}.")
 
     def check(self, options: CheckOptions) -> CheckResult:
         """Check the register: every finding, or with ``options.change`` those that concern the change."""

@@ -20,7 +20,7 @@ import json
 import re
 from typing import Any, Sequence
 
-from ap_lint.evaluate.expressions import used_variables
+from ap_lint.evaluate.expressions import RULE_CEL_KEYS, used_variables
 
 #: the context variable a rule reads settings through
 SETTINGS = "settings"
@@ -96,6 +96,15 @@ def dated_read(dated: dict[str, list[dict[str, Any]]], text: str) -> list[str]:
     return names
 
 
+def settings_read(dated: dict[str, list[dict[str, Any]]], document: dict[str, Any],
+                  variables: Sequence[tuple[str, str]]) -> list[str]:
+    """The dated settings a rule (its document and its variables, less the binding ``judged_settings`` adds)
+    reads."""
+    texts = [str(document.get(key, "")) for key in RULE_CEL_KEYS]
+    texts += [expression for name, expression in variables if name != SETTINGS]
+    return dated_read(dated, " ".join(texts))
+
+
 def describe(found: list[dict[str, Any]]) -> str:
     """A setting's periods in words: ``8 until 2026-08-31, then 28``."""
     parts = [json.dumps(found[0]["value"]) + (f" until {found[0]['until']}" if len(found) > 1 else "")]
@@ -109,9 +118,7 @@ def judged_settings(dated: dict[str, list[dict[str, Any]]], document: dict[str, 
     """A rule's variables with ``settings`` bound to the values in force on the date the rule judges by (its
     ``effective.date``, else today), placed after the variables that date uses; unchanged for a rule that reads
     no dated setting."""
-    text = " ".join([*(str(document.get(key, "")) for key in ("when", "for_each", "assert", "warning_when", "at",
-                                                              "message")), *(e for _, e in variables)])
-    read = dated_read(dated, text)
+    read = settings_read(dated, document, variables)
     if not read:
         return tuple(variables)
     date = str((document.get("effective") or {}).get("date") or "today")

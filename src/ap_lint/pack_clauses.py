@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from ap_lint.errors import PolicyPackError
+from ap_lint.findings import JsonPath
 from ap_lint.load.positions import compose_positions, locate
-
-JsonPath = tuple[str | int, ...]
+from ap_lint.load.syntax import position_of_offset
 
 
 def refuse_repeated_clause_ids(text: str, file: str, pattern: Any) -> None:
@@ -20,9 +20,8 @@ def refuse_repeated_clause_ids(text: str, file: str, pattern: Any) -> None:
     first: dict[str, int] = {}
     for match in pattern.finditer(text):
         clause_id = match.group(1)
-        line = text.count("\n", 0, match.start()) + 1
+        line, column = position_of_offset(text, match.start())
         if clause_id in first:
-            column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
             raise PolicyPackError(f"clause id '{clause_id}' appears twice in the policy (lines {first[clause_id]} and "
                                   f"{line}): each clause needs its own id.", file=file, line=line, column=column)
         first[clause_id] = line

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ap_lint.checker import Checker
 from ap_lint.output.ruledocs import coverage, rules_markdown
-from tests.conftest import checker_for
+from tests.conftest import checker_for, readme_rule
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -82,27 +82,7 @@ def test_a_new_rule_file_fires_on_a_temporary_register(register_copy: Path, run_
     import shutil
     for folder in ("rules", "schemas", "policy"):
         shutil.copytree(REPO_ROOT / folder, register_copy / folder)
-    (register_copy / "rules/checks/placement-year-group-secondary.yaml").write_text("""\
-id: placement-year-group-secondary
-title: Placements are for secondary-age pupils
-clause: purpose.limited
-severity: error
-applies_to: placement
-assert: record.pupil.year_group >= 7
-at: pupil.year_group
-message: Year {record.pupil.year_group} is primary age; the trust places only secondary pupils.
-why: An example rule added in a test.
-examples:
-  - name: year 9
-    expect: pass
-    subject: placements/oakfield/oakfield-2026-001
-  - name: year 5
-    expect: fail
-    edit:
-      placements/oakfield/oakfield-2026-001:
-        set: {pupil.year_group: 5}
-    at: pupil.year_group
-""", "utf-8")
+    (register_copy / "rules/checks/placement-year-group-secondary.yaml").write_text(readme_rule(), "utf-8")
     placement = register_copy / "records/placements/oakfield/oakfield-2026-001.yaml"
     placement.write_text(placement.read_text("utf-8").replace("year_group: 9", "year_group: 5"), "utf-8")
     done = run_cli("check", register_copy, "--today", "2026-11-28", "--no-cache", cwd=register_copy)

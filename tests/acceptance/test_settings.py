@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Callable
 
 import pytest
 import yaml
+
+from tests.conftest import copy_with_pack
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 Run = Callable[..., "subprocess.CompletedProcess[str]"]
@@ -26,9 +27,7 @@ def test_every_setting_of_the_pack_declares_the_schema_its_value_must_match() ->
 ])
 def test_a_setting_value_its_schema_refuses_stops_the_run_at_its_line(run_cli: Run, tmp_path: Path, setting: str,
                                                                       old: str, new: str) -> None:
-    root = tmp_path / "register"
-    for folder in ("records", "rules", "schemas", "policy"):
-        shutil.copytree(REPO_ROOT / folder, root / folder)
+    root = copy_with_pack(tmp_path / "register")
     path = root / "rules" / "settings.yaml"
     text = path.read_text("utf-8")
     assert text.count(old) == 1

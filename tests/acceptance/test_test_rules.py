@@ -4,45 +4,20 @@ evaluated on, and refuses an example whose subject or edited record the examples
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO_ROOT, RunCli
+from tests.conftest import RunCli, readme_rule
 
-RULE = """\
-id: placement-year-group-secondary
-title: Placements are for secondary-age pupils
-clause: purpose.limited
-severity: error
-applies_to: placement
-assert: record.pupil.year_group >= 7
-at: pupil.year_group
-message: Year {record.pupil.year_group} is primary age; the trust places only secondary pupils.
-why: An example rule added in a test.
-examples:
-  - name: year 9
-    expect: pass
-    subject: placements/oakfield/oakfield-2026-001
-  - name: year 5
-    expect: fail
-    edit:
-      placements/oakfield/oakfield-2026-001:
-        set: {pupil.year_group: 5}
-    at: pupil.year_group
-"""
 RULE_FILE = "rules/checks/placement-year-group-secondary.yaml"
 
 
 @pytest.fixture
-def pack_root(tmp_path: Path) -> Path:
-    """A register root that holds its own copy of the pack and the example records, plus the new rule."""
-    root = tmp_path / "register"
-    for folder in ("rules", "schemas", "policy", "records"):
-        shutil.copytree(REPO_ROOT / folder, root / folder)
-    (root / RULE_FILE).write_text(RULE, "utf-8")
-    return root
+def pack_root(register_with_pack: Path) -> Path:
+    """A register root that holds its own copy of the pack and the example records, plus README's new rule."""
+    (register_with_pack / RULE_FILE).write_text(readme_rule(), "utf-8")
+    return register_with_pack
 
 
 def _test_rules(root: Path, run_cli: RunCli, old: str = "", new: str = "") -> "object":

@@ -8,14 +8,12 @@ severity and where it points (file and line), or that no rule fires at all.
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 TODAY = "2026-11-28"
 Run = Callable[..., "subprocess.CompletedProcess[str]"]
 
@@ -30,12 +28,9 @@ POLICY = "policy/offsite-alternative-provision-principles.md"
 
 
 @pytest.fixture
-def register(tmp_path: Path) -> Path:
+def register(register_with_pack: Path) -> Path:
     """A copy of the example register with its own policy pack (so the policy document can be edited)."""
-    root = tmp_path / "register"
-    for folder in ("records", "rules", "schemas", "policy"):
-        shutil.copytree(REPO_ROOT / folder, root / folder)
-    return root
+    return register_with_pack
 
 
 def write(root: Path, relative: str, text: str) -> None:

@@ -27,6 +27,17 @@ from ap_lint.evaluate.scanfilter import (ScanFilter, compiler_scan_filters, scan
 RULE_ERROR = "rule-error"
 
 
+def rule_error_message(rule_id: str, error: object) -> str:
+    """What a rule-error says: the rule it is about first, then why it could not be evaluated."""
+    return (f"Rule '{rule_id}' could not be checked on this record ({error}). "
+            "Check the fields it reads, or report the rule to its owners.")
+
+
+def is_rule_error_of(finding: Finding, rule_id: str) -> bool:
+    """Whether ``finding`` is a rule-error about the rule ``rule_id`` (see ``rule_error_message``)."""
+    return finding.rule == RULE_ERROR and finding.message.startswith(f"Rule '{rule_id}' ")
+
+
 @dataclass(frozen=True)
 class EvaluationContext:
     """What every rule sees besides its own record."""
@@ -201,10 +212,8 @@ class Evaluator:
                                             activation if screen.checks_rule(rule) else None))
             except EvaluationError as error:
                 if related_valid:
-                    findings.append(self._finding(
-                        rule, record, (), f"Rule '{rule.id}' could not be checked on this record ({error}). "
-                                          "Check the fields it reads, or report the rule to its owners.",
-                        rule_id=RULE_ERROR))
+                    findings.append(self._finding(rule, record, (), rule_error_message(rule.id, error),
+                                                  rule_id=RULE_ERROR))
         return findings
 
     def _invalid_singles(self, register: Register) -> bool:

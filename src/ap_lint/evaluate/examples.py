@@ -28,7 +28,7 @@ from ap_lint.findings import Finding, format_path, parse_path
 from ap_lint.git.runner import commit_snapshot
 from ap_lint.load.positions import compose_positions, locate
 from ap_lint.load.register import RECORDS_DIR, Record, SourceFile, discover, record_from_bytes
-from ap_lint.evaluate.engine import RULE_ERROR
+from ap_lint.evaluate.engine import is_rule_error_of
 from ap_lint.evaluate.rules import Rule
 
 
@@ -270,8 +270,8 @@ class ExampleRunner:
         expect = example["expect"]
         name = example["name"]
         # A rule that could not be evaluated on the subject tells nothing about it: the example fails, whatever it
-        # expects (the engine's rule-error names the rule it is about first in its message).
-        broken = tuple(f for f in on_subject if f.rule == RULE_ERROR and f.message.startswith(f"Rule '{rule.id}' "))
+        # expects.
+        broken = tuple(f for f in on_subject if is_rule_error_of(f, rule.id))
         if broken:
             first = broken[0]
             return ExampleOutcome(rule, index, name, expect, False, "the rule could not be evaluated on "

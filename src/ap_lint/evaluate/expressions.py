@@ -28,6 +28,10 @@ _TYPES = {
 }
 
 
+#: the keys of a rule document that hold CEL (in a template, ``at`` and ``message``, what is between braces)
+RULE_CEL_KEYS = ("when", "for_each", "assert", "warning_when", "at", "message")
+
+
 class ExpressionError(Exception):
     """A CEL expression that does not compile; the message is CEL's own, one line."""
 

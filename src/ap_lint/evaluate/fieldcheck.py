@@ -14,30 +14,16 @@ import re
 from typing import Any, Iterator
 
 from ap_lint.errors import PolicyPackError
-from ap_lint.evaluate.expressions import ExpressionError, _placeholders
+from ap_lint.evaluate.expressions import RULE_CEL_KEYS, ExpressionError, _placeholders
 from ap_lint.load.positions import compose_positions, locate
+from ap_lint.load.validate import _resolve
 from ap_lint.pack import Pack
 
 #: a name followed by field steps: ``.name`` or ``.?name`` (optional), up to anything else
 _CHAIN = re.compile(r"(?<![\w.])([A-Za-z_]\w*)((?:\s*\.\??\s*[A-Za-z_]\w*)+)")
 _STEP = re.compile(r"\.\??\s*([A-Za-z_]\w*)")
 _STRING = re.compile(r"'(?:[^'\\]|\\.)*'" + r'|"(?:[^"\\]|\\.)*"')
-#: the keys of a rule document that hold CEL (a template's text between braces is CEL too)
-KEYS = ("when", "for_each", "assert", "warning_when", "at", "message")
 TEMPLATES = ("at", "message")
-
-
-def _resolve(schema: dict[str, Any], node: Any) -> Any:
-    seen = 0
-    while isinstance(node, dict) and "$ref" in node and seen < 20:
-        ref = node["$ref"]
-        if not isinstance(ref, str) or not ref.startswith("#/"):
-            return None
-        target: Any = schema
-        for part in ref[2:].split("/"):
-            target = target.get(part) if isinstance(target, dict) else None
-        node, seen = target, seen + 1
-    return node
 
 
 def _fields(schema: dict[str, Any], node: Any) -> tuple[set[str], bool] | None:
@@ -148,7 +134,7 @@ def refuse_unknown_fields(pack: Pack) -> None:
         if not all(kind in pack.schemas for kind in kinds):
             continue  # a kind without a schema: nothing to judge its records' fields by
         roots = _roots(pack, kinds)
-        texts: list[tuple[tuple[str, ...], str]] = [((key,), _cel_of(key, str(document[key]))) for key in KEYS
+        texts: list[tuple[tuple[str, ...], str]] = [((key,), _cel_of(key, str(document[key]))) for key in RULE_CEL_KEYS
                                                     if key in document]
         texts += [(("variables", name), str(text)) for name, text in (document.get("variables") or {}).items()]
         for at, text in texts:

@@ -15,7 +15,8 @@ from typing import Any
 
 from ap_lint.dated import judged_settings
 from ap_lint.errors import PolicyPackError
-from ap_lint.evaluate.expressions import (Environment, EvaluationError, ExpressionError, Program, Template,
+from ap_lint.evaluate.expressions import (RULE_CEL_KEYS, Environment, EvaluationError, ExpressionError, Program,
+                                         Template,
                                          bind_variables, fields_read, filter_call, mentions, used_variables)
 from ap_lint.findings import JsonPath, Severity
 from ap_lint.load.positions import compose_positions, locate
@@ -140,8 +141,7 @@ class Rule:
     @property
     def used_variables(self) -> list[tuple[str, str]]:
         """The variables (the pack's and its own) that this rule's expressions use, in order."""
-        keys = ("when", "for_each", "assert", "warning_when", "at", "message")
-        text = " ".join(str(self.document[k]) for k in keys if k in self.document)
+        text = " ".join(str(self.document[k]) for k in RULE_CEL_KEYS if k in self.document)
         return [(name, expression) for name, expression in used_variables(self.variables, text + " " + str(
             (self.document.get("effective") or {}).get("date", ""))) if name not in BASE_VARIABLES]
 
@@ -493,7 +493,7 @@ class RuleCompiler:
             warning_when=program("warning_when", environment), when_source=condition,
             when_reads=_names_in(wrap(condition), plain) if condition else frozenset(),
             reads=_names_in(" ".join(
-                str(document.get(key, "")) for key in ("when", "for_each", "assert", "warning_when", "at", "message")
+                str(document.get(key, "")) for key in RULE_CEL_KEYS
             ) + " " + str((document.get("effective") or {}).get("date", ""))
               + " " + " ".join(expression for _, expression in variables), environment),
             kinds=kinds, variables=variables,

@@ -279,6 +279,7 @@ class _FixFinder:
 
     def __init__(self, text: str) -> None:
         self.text = text
+        self.lines = text.split("\n")
         self._nodes: dict[tuple[int, int], tuple[yaml.Node | None, yaml.Node]] | None = None
         self._keys: dict[tuple[int, int], tuple[yaml.Node | None, yaml.Node]] = {}
 
@@ -311,14 +312,12 @@ class _FixFinder:
         """(line, column) just after the ':' that follows ``key`` on its line."""
         if key is None:
             return None
-        lines = self.text.split("\n")
-        row = lines[key.end_mark.line] if key.end_mark.line < len(lines) else ""
+        row = self.lines[key.end_mark.line] if key.end_mark.line < len(self.lines) else ""
         at = row.find(":", key.end_mark.column)
         return (key.end_mark.line, at + 1) if at >= 0 else None
 
     def _utf16(self, line: int, column: int) -> int:
-        lines = self.text.split("\n")
-        return _utf16(lines[line], column) if line < len(lines) else column
+        return _utf16(self.lines[line], column) if line < len(self.lines) else column
 
     def nodes(self) -> dict[tuple[int, int], tuple[yaml.Node | None, yaml.Node]]:
         """(line, column) of each value's start (0-based) -> (its key node, if a mapping's value; the value).

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from ap_lint.dated import SETTINGS, dated_read, describe
+from ap_lint.dated import SETTINGS, describe, settings_read
 from ap_lint.evaluate.functions import FUNCTIONS
 from ap_lint.evaluate.rules import Rule
 from ap_lint.pack import Pack
@@ -132,8 +132,9 @@ def explain(pack: Pack, rules: list[Rule], rule_id: str, example_findings: Seque
                                                          else ""))
     if rule.effective_text:
         lines.append(f"In force:   {rule.effective_text}")
-    if _dated_text(pack, rule):
-        lines.append(f"Settings:   {_dated_text(pack, rule)}")
+    dated = _dated_text(pack, rule)
+    if dated:
+        lines.append(f"Settings:   {dated}")
     if rule.clause:
         clause = pack.clauses.get(rule.clause)
         lines.append(f"Clause:     {rule.clause}")
@@ -178,10 +179,7 @@ def _dated_text(pack: Pack, rule: Rule) -> str:
     if not any(name == SETTINGS for name, _ in rule.variables):
         return ""
     date = (rule.document.get("effective") or {}).get("date") or "today"
-    text = " ".join(expression for name, expression in rule.variables if name != SETTINGS)
-    text += " " + " ".join(str(rule.document.get(key, "")) for key in ("when", "for_each", "assert", "warning_when",
-                                                                        "at", "message"))
-    read = dated_read(pack.dated_settings, text)
+    read = settings_read(pack.dated_settings, rule.document, rule.variables)
     return f"as in force on {date}: " + "; ".join(f"{name} {describe(pack.dated_settings[name])}" for name in read)
 
 
@@ -215,8 +213,9 @@ def rules_markdown(pack: Pack, rules: list[Rule]) -> str:
             out += [rule.why.strip(), ""]
             if rule.effective_text:
                 out += [f"In force: {rule.effective_text}.", ""]
-            if _dated_text(pack, rule):
-                out += [f"Settings: {_dated_text(pack, rule)}.", ""]
+            dated = _dated_text(pack, rule)
+            if dated:
+                out += [f"Settings: {dated}.", ""]
             if rule.used_variables:
                 out += ["Where:", "", "```cel",
                         *(f"{name} = {' '.join(expression.split())}" for name, expression in rule.used_variables), "```", ""]
@@ -251,10 +250,8 @@ def rules_markdown(pack: Pack, rules: list[Rule]) -> str:
             "`earlier` in rules/settings.yaml): each rule reads the value in force on the date it judges by.", "",
             "| setting | value | meaning |", "|---|---|---|"]
     for name, entry in pack.setting_docs.items():
-        value = f"`{json.dumps(entry['value'])}`" + (f" from {entry['from']}" if "from" in entry else "")
-        earlier = "; ".join(f"`{json.dumps(e.get('value'))}`" + (f" from {e['from']}" if "from" in e else "")
-                            + f" until {e['until']}" for e in entry.get("earlier") or [])
-        out.append(f"| `{name}` | {value}{f' (earlier: {earlier})' if earlier else ''} | {entry['description']} |")
+        value = describe(pack.dated_settings[name]) if name in pack.dated_settings else json.dumps(entry["value"])
+        out.append(f"| `{name}` | `{value}` | {entry['description']} |")
     return "\n".join(out) + "\n"
 
 
